@@ -31,12 +31,36 @@ const MARK_SAMPLES = 30; // Price2: moving average of (mid − index) over the l
 const PREMIUM_SAMPLE_MS = 5_000;
 const FUNDING_CLAMP_E8 = 50_000; // ±0.05 %
 const SETTLE_STEPS_MAX = 10_000_000; // guards the settle loop against a livelock bug
+const LEDGER_UNITS_MAX = 2 ** 51; // Σ deposits; leaves room for PnL swings within 2^53
 const CLIENT_ID_RE = /^[.A-Z:/a-z0-9_-]{1,36}$/;
 
-const SIDES: Record<string, Side> = { BUY, SELL };
-const ORDER_TYPES: Record<string, number> = { LIMIT: OT_LIMIT, MARKET: OT_MARKET, STOP: OT_STOP, STOP_MARKET: OT_STOP_MARKET, TAKE_PROFIT: OT_TAKE_PROFIT, TAKE_PROFIT_MARKET: OT_TAKE_PROFIT_MARKET };
-const TIFS: Record<string, number> = { GTC: TIF_GTC, IOC: TIF_IOC, FOK: TIF_FOK, GTX: TIF_GTX };
-const STPS: Record<string, StpMode> = { NONE: 0, EXPIRE_TAKER: 1, EXPIRE_MAKER: 2, EXPIRE_BOTH: 3 };
+// Name → code by string comparison (interned strings compare by pointer; no hashing).
+function sideCode(x: unknown): number {
+  return x === 'BUY' ? BUY : x === 'SELL' ? SELL : -1;
+}
+function orderTypeCode(x: unknown): number {
+  if (x === 'LIMIT') return OT_LIMIT;
+  if (x === 'MARKET') return OT_MARKET;
+  if (x === 'STOP') return OT_STOP;
+  if (x === 'STOP_MARKET') return OT_STOP_MARKET;
+  if (x === 'TAKE_PROFIT') return OT_TAKE_PROFIT;
+  if (x === 'TAKE_PROFIT_MARKET') return OT_TAKE_PROFIT_MARKET;
+  return -1;
+}
+function tifCode(x: unknown): number {
+  if (x === 'GTC') return TIF_GTC;
+  if (x === 'IOC') return TIF_IOC;
+  if (x === 'FOK') return TIF_FOK;
+  if (x === 'GTX') return TIF_GTX;
+  return -1;
+}
+function stpCode(x: unknown): number {
+  if (x === 'NONE') return 0;
+  if (x === 'EXPIRE_TAKER') return 1;
+  if (x === 'EXPIRE_MAKER') return 2;
+  if (x === 'EXPIRE_BOTH') return 3;
+  return -1;
+}
 
 function isMarketType(t: number): boolean {
   return t === OT_MARKET || t === OT_STOP_MARKET || t === OT_TAKE_PROFIT_MARKET;
@@ -48,9 +72,6 @@ function isConditionalType(t: number): boolean {
 function triggersUp(type: number, side: number): boolean {
   const stop = type === OT_STOP || type === OT_STOP_MARKET;
   return stop === (side === BUY);
-}
-function own(x: unknown, table: Record<string, number>): number {
-  return typeof x === 'string' && Object.hasOwn(table, x) ? table[x]! : -1;
 }
 function isCount(x: unknown): x is number {
   return typeof x === 'number' && Number.isSafeInteger(x);
@@ -260,6 +281,8 @@ export class Engine implements StateMachine<Command>, BookListener {
     if (this.badAccount(accountId)) return this.fail(ERR.MANDATORY_PARAM, 'unknown accountId');
     if (!(isCount(amountUnits) && amountUnits > 0)) return this.fail(ERR.MANDATORY_PARAM, 'amountUnits must be a positive integer');
     if (this.wallet[accountId]! + amountUnits > this.spec.maxWalletUnits) return this.fail(ERR.MANDATORY_PARAM, `wallet would exceed maxWallet ${this.spec.cfg.maxWallet}`);
+    // The ledger sums every wallet; keep the total inside exact integer range with headroom.
+    if (this.depositsUnits + amountUnits > LEDGER_UNITS_MAX) return this.fail(ERR.MANDATORY_PARAM, 'total deposits would exceed the exact-arithmetic ledger limit (2^51 units)');
     this.wallet[accountId] = this.wallet[accountId]! + amountUnits;
     this.depositsUnits += amountUnits;
     this.sink.balance(accountId, this.wallet[accountId]!, amountUnits, 'DEPOSIT');
@@ -377,16 +400,16 @@ export class Engine implements StateMachine<Command>, BookListener {
     const a = c.accountId;
     const sym = c.symbolId;
     const s = this.symbols[sym]!;
-    const side = own(c.side, SIDES);
+    const side = sideCode(c.side);
     if (side < 0) return ERR.INVALID_SIDE;
-    const type = own(c.orderType, ORDER_TYPES);
+    const type = orderTypeCode(c.orderType);
     if (type < 0) return ERR.INVALID_ORDER_TYPE;
     const market = isMarketType(type);
-    const tif = market ? TIF_IOC : own(c.tif, TIFS);
+    const tif = market ? TIF_IOC : tifCode(c.tif);
     if (tif < 0) return ERR.INVALID_TIF;
-    const stpCode = own(c.stpMode, STPS);
-    if (stpCode < 0) return this.fail(ERR.MANDATORY_PARAM, 'selfTradePreventionMode');
-    const stp = stpCode as StpMode;
+    const stpRaw = stpCode(c.stpMode);
+    if (stpRaw < 0) return this.fail(ERR.MANDATORY_PARAM, 'selfTradePreventionMode');
+    const stp = stpRaw as StpMode;
     if (typeof c.reduceOnly !== 'boolean') return this.fail(ERR.MANDATORY_PARAM, 'reduceOnly');
     const qty = c.qtyLots;
     if (!isCount(qty)) return this.fail(ERR.MANDATORY_PARAM, 'quantity');
@@ -1218,20 +1241,33 @@ export class Engine implements StateMachine<Command>, BookListener {
     }
   }
 
-  /** Liquidate if below maintenance; otherwise re-index the account's liquidation prices. */
+  /**
+   * Re-index the account's liquidation prices; liquidate if the current mark has crossed
+   * one. The key is exact (the integer margin test at the boundary), so "mark crossed the
+   * key" is the same test as equity < maintenance margin, without computing it twice.
+   */
   private refreshRisk(a: number): void {
     if (this.positionsOpen[a] === 0) {
       if (this.wallet[a]! < 0) this.coverDeficit(a);
       return;
     }
-    if (this.isUnderMaintenance(a)) {
-      this.liquidate(a);
-      return;
-    }
+    let under = false;
     for (let sym = 0; sym < this.nSymbols; sym++) {
       const q = this.posQty[a * this.nSymbols + sym]!;
-      if (q > 0) this.longLiq[sym]!.set(a, this.liquidationKey(a, sym));
-      else if (q < 0) this.shortLiq[sym]!.set(a, this.liquidationKey(a, sym));
+      if (q === 0) continue;
+      const key = this.liquidationKey(a, sym);
+      const mark = this.markets[sym]!.markTicks;
+      if (q > 0) {
+        this.longLiq[sym]!.set(a, key);
+        if (mark <= key) under = true;
+      } else {
+        this.shortLiq[sym]!.set(a, key);
+        if (mark >= key) under = true;
+      }
+    }
+    if (under) {
+      assert(this.isUnderMaintenance(a), 'liquidation key agrees with the margin test');
+      this.liquidate(a);
     }
   }
 
@@ -1259,48 +1295,51 @@ export class Engine implements StateMachine<Command>, BookListener {
       k += oq * mk * os.unitsPerTickLot - this.posCost[base + o]! - this.maintMargin(os, Math.abs(oq) * mk * os.unitsPerTickLot);
     }
     const absQ = Math.abs(q);
-    // under(P) ⟺ K + qPu − c − MM(|q|Pu) < 0
-    const under = (price: number) => k + q * price * u - c - this.maintMargin(s, absQ * price * u) < 0;
     const maxP = s.maxPriceTicks;
     const mark = this.markets[sym]!.markTicks;
     const b = this.bracketOf(s, absQ * Math.max(mark, 1) * u);
     if (q > 0) {
       // root ≈ (c − K − cum) / (q·u·(1 − r))
       const num = c - k - b.cumUnits;
-      let g = num <= 0 ? 0 : floorDiv(mulDivFloor(num, RATE_ONE_E8, RATE_ONE_E8 - b.maintMarginRatioE8), absQ * u);
+      const g = num <= 0 ? 0 : floorDiv(mulDivFloor(num, RATE_ONE_E8, RATE_ONE_E8 - b.maintMarginRatioE8), absQ * u);
       for (let d = -1; d <= 1; d++) {
         const x = g + d;
-        if (x >= 1 && x < maxP && under(x) && !under(x + 1)) return x;
+        if (x >= 1 && x < maxP && this.underAt(s, k, q, c, x) && !this.underAt(s, k, q, c, x + 1)) return x;
       }
-      if (!under(1)) return 0;
-      if (under(maxP)) return maxP;
+      if (!this.underAt(s, k, q, c, 1)) return 0;
+      if (this.underAt(s, k, q, c, maxP)) return maxP;
       let lo = 1;
       let hi = maxP; // under(lo), !under(hi)
       while (hi - lo > 1) {
         const mid = lo + floorDiv(hi - lo, 2);
-        if (under(mid)) lo = mid;
+        if (this.underAt(s, k, q, c, mid)) lo = mid;
         else hi = mid;
       }
-      g = lo;
-      return g;
+      return lo;
     }
     // short: root ≈ (K − c + cum) / (|q|·u·(1 + r))   (c < 0)
     const num = k - c + b.cumUnits;
     const g = num <= 0 ? 0 : floorDiv(mulDivFloor(num, RATE_ONE_E8, RATE_ONE_E8 + b.maintMarginRatioE8), absQ * u);
     for (let d = 0; d <= 2; d++) {
       const x = g + d;
-      if (x > 1 && x <= maxP && under(x) && !under(x - 1)) return x;
+      if (x > 1 && x <= maxP && this.underAt(s, k, q, c, x) && !this.underAt(s, k, q, c, x - 1)) return x;
     }
-    if (under(1)) return 1;
-    if (!under(maxP)) return PRICE_INF;
+    if (this.underAt(s, k, q, c, 1)) return 1;
+    if (!this.underAt(s, k, q, c, maxP)) return PRICE_INF;
     let lo = 1;
     let hi = maxP; // !under(lo), under(hi)
     while (hi - lo > 1) {
       const mid = lo + floorDiv(hi - lo, 2);
-      if (under(mid)) hi = mid;
+      if (this.underAt(s, k, q, c, mid)) hi = mid;
       else lo = mid;
     }
     return hi;
+  }
+
+  /** K + qPu − c − MM(|q|Pu) < 0: below maintenance if this symbol's mark were `price`. */
+  private underAt(s: SymbolSpec, k: number, q: number, c: number, price: number): boolean {
+    const u = s.unitsPerTickLot;
+    return k + q * price * u - c - this.maintMargin(s, Math.abs(q) * price * u) < 0;
   }
 
   private bracketOf(s: SymbolSpec, notionalUnits: number) {

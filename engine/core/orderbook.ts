@@ -43,7 +43,8 @@ export interface BookListener {
   onMakerExpired(makerId: number, makerSlot: number): void;
   /**
    * Only for makers rested with a non-zero flag (the engine's reduce-only orders): the most
-   * this maker may fill right now. Below its resting quantity the maker is trimmed to it
+   * this maker may fill right now. The cap belongs to the owner: fills of its other flagged
+   * makers earlier in the same sweep reduce it one for one. Below its resting quantity the maker is trimmed to it
    * (0 expires it), so a reduce-only order can never grow a position mid-sweep.
    */
   makerCapLots(makerId: number, makerSlot: number): number;
@@ -85,6 +86,7 @@ export class OrderBook {
   private readonly ordLevel: Int32Array;
   private ordFree: number;
   private readonly idToSlot = new Map<number, number>();
+  private readonly capCounted = new Map<number, number>(); // fillableQty scratch: owner → capped lots
 
   // Level pool.
   private readonly lvHead: Int32Array;
@@ -203,6 +205,7 @@ export class OrderBook {
    */
   fillableQty(takerSide: Side, limitPriceTicks: number, maxQtyLots: number, takerOwner: number, stp: StpMode): number {
     let total = 0;
+    this.capCounted.clear();
     let p = takerSide === BUY ? this.bestAskTicks : this.bestBidTicks;
     const makerSide: Side = takerSide === BUY ? SELL : BUY;
     while (p !== NIL && total < maxQtyLots && (takerSide === BUY ? p <= limitPriceTicks : p >= limitPriceTicks)) {
@@ -215,8 +218,13 @@ export class OrderBook {
         }
         const q = this.ordQty[s]!;
         if (this.ordFlags[s] !== 0) {
-          const cap = this.listener.makerCapLots(this.ordId[s]!, s);
-          total += cap < q ? (cap > 0 ? cap : 0) : q;
+          // One owner's flagged makers share its cap: what earlier ones would fill uses it up.
+          const owner = this.ordOwner[s]!;
+          const used = this.capCounted.get(owner) ?? 0;
+          const cap = this.listener.makerCapLots(this.ordId[s]!, s) - used;
+          const take = cap < q ? (cap > 0 ? cap : 0) : q;
+          this.capCounted.set(owner, used + take);
+          total += take;
         } else {
           total += q;
         }
