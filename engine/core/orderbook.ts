@@ -11,6 +11,7 @@
 // book while it is being notified.
 
 import { HierBitset } from './bitset.ts';
+import { IdSlotMap } from './id-map.ts';
 
 export const BUY = 0;
 export const SELL = 1;
@@ -85,7 +86,7 @@ export class OrderBook {
   private readonly ordPrev: Int32Array;
   private readonly ordLevel: Int32Array;
   private ordFree: number;
-  private readonly idToSlot = new Map<number, number>();
+  private readonly idToSlot: IdSlotMap;
   private readonly capCounted = new Map<number, number>(); // fillableQty scratch: owner → capped lots
 
   // Level pool.
@@ -120,6 +121,7 @@ export class OrderBook {
     this.ordQty = new Float64Array(maxOrders);
     this.ordSide = new Uint8Array(maxOrders);
     this.ordFlags = new Uint8Array(maxOrders);
+    this.idToSlot = new IdSlotMap(maxOrders);
     this.ordNext = new Int32Array(maxOrders);
     this.ordPrev = new Int32Array(maxOrders);
     this.ordLevel = new Int32Array(maxOrders);
@@ -148,8 +150,7 @@ export class OrderBook {
   has(orderId: number): boolean { return this.idToSlot.has(orderId); }
   /** Slot of a resting order, or -1. */
   slotOf(orderId: number): number {
-    const s = this.idToSlot.get(orderId);
-    return s === undefined ? NIL : s;
+    return this.idToSlot.get(orderId);
   }
 
   /** Resting quantity at a price (either side; a price holds one side only), 0 if empty. */
@@ -268,7 +269,7 @@ export class OrderBook {
   /** Cancel a resting order. Returns its remaining quantity, or -1 if unknown. */
   cancel(orderId: number): number {
     const slot = this.idToSlot.get(orderId);
-    if (slot === undefined) return NIL;
+    if (slot === NIL) return NIL;
     const qty = this.ordQty[slot]!;
     this.removeSlot(slot);
     return qty;
@@ -280,7 +281,7 @@ export class OrderBook {
    */
   modify(orderId: number, newPriceTicks: number, newQtyLots: number, stp: StpMode = STP_NONE): PlaceOutcome | -1 {
     const slot = this.idToSlot.get(orderId);
-    if (slot === undefined) return NIL;
+    if (slot === NIL) return NIL;
     const owner = this.ordOwner[slot]!;
     const side = this.ordSide[slot]! as Side;
     this.removeSlot(slot);
@@ -365,13 +366,14 @@ export class OrderBook {
     if (!(priceTicks >= 1 && priceTicks <= this.limits.maxPriceTicks)) throw new Error(`price ${priceTicks} outside 1..${this.limits.maxPriceTicks}`);
     if (!(qtyLots > 0)) throw new Error(`resting quantity must be positive: ${qtyLots}`);
     if (this.wouldCross(side, priceTicks)) throw new Error(`resting order ${orderId} at ${priceTicks} would cross the book`);
-    if (this.idToSlot.has(orderId)) throw new Error(`order id ${orderId} already rests`);
     const slot = this.ordFree;
     if (slot === NIL) return NIL;
     let level = this.levelAt(priceTicks);
+    if (level === NIL && this.lvFree === NIL) return NIL;
+    // Throws on a duplicate id before anything changes; the pools above guarantee room.
+    this.idToSlot.insert(orderId, slot);
     if (level === NIL) {
       level = this.lvFree;
-      if (level === NIL) return NIL;
       this.lvFree = this.lvHead[level]!;
       this.lvHead[level] = NIL;
       this.lvTail[level] = NIL;
@@ -405,14 +407,13 @@ export class OrderBook {
     this.lvTail[level] = slot;
     this.lvQty[level] = this.lvQty[level]! + qtyLots;
     this.lvCount[level] = this.lvCount[level]! + 1;
-    this.idToSlot.set(orderId, slot);
     return slot;
   }
 
   /** Reduce a resting order's quantity in place (keeps priority). newQtyLots > 0. */
   reduce(orderId: number, newQtyLots: number): boolean {
     const slot = this.idToSlot.get(orderId);
-    if (slot === undefined) return false;
+    if (slot === NIL) return false;
     const old = this.ordQty[slot]!;
     if (!(newQtyLots > 0 && newQtyLots <= old)) throw new Error(`reduce must shrink a live order: ${old} -> ${newQtyLots}`);
     const level = this.ordLevel[slot]!;
