@@ -8,9 +8,8 @@ import type { StateMachine } from '../engine/core/state-machine.ts';
 import type { Codec } from '../engine/journal/codec.ts';
 import { randomInt, type Random } from '../engine/journal/random.ts';
 import { LedgerMachine, ledgerBinaryCodec, type LedgerCommand } from '../engine/journal/test-machine.ts';
-import { Engine } from '../engine/core/engine.ts';
-import { btcusdt, defaultConfig } from '../engine/core/config.ts';
-import { limitOrder } from '../engine/core/commands.ts';
+import { generateFlow } from './flow.ts';
+import { engineCommandLog, setupEngine } from './engine-mode.ts';
 import type { Command } from '../engine/core/commands.ts';
 import { binaryCommandCodec } from '../engine/wire/command-codec.ts';
 
@@ -37,30 +36,28 @@ export const ledgerSubject: BenchSubject<LedgerCommand> = {
 };
 
 /**
- * The real engine: BTCUSDT, 1,024 funded accounts set up inside createMachine (so a
- * recovering machine starts from the same place), a stream of limit orders around the mid
- * (a third of them crossing) and cancels of recent ids, in the binary command codec.
+ * The real engine on the engine benchmark's seeded flow (bench/flow.ts → engine commands:
+ * makers re-quoting ladders, IOC and marketable takers, cancels, modifies, clock and index
+ * ticks), the accounts set up inside createMachine so a recovering machine starts from the
+ * same place. Stream i replays the log from the start, so with several producers some
+ * cancels name orders another stream already removed (a rejection is a command too).
  */
-const ENGINE_ACCOUNTS = 1024;
+let engineLog: Command[] | null = null;
+let engineFlow: ReturnType<typeof generateFlow> | null = null;
+function engineFlowLog(): { flow: ReturnType<typeof generateFlow>; log: Command[] } {
+  if (engineLog === null) {
+    engineFlow = generateFlow({ seed: 1, commands: 1_200_000 });
+    engineLog = engineCommandLog(engineFlow);
+  }
+  return { flow: engineFlow!, log: engineLog };
+}
 export const engineSubject: BenchSubject<Command> = {
-  name: `perpx Engine (BTCUSDT, ${ENGINE_ACCOUNTS} accounts, binary command codec)`,
-  createMachine: () => {
-    const e = new Engine(defaultConfig({ maxAccounts: ENGINE_ACCOUNTS, maxConditionalOrders: 16, symbols: [btcusdt({ minNotional: '5', maxRestingOrders: 1 << 20, maxPriceLevels: 1 << 16, maxOpenOrdersPerAccount: 10_000 })] }));
-    for (let a = 0; a < ENGINE_ACCOUNTS; a++) {
-      e.execute({ type: 'createAccount' });
-      e.execute({ type: 'deposit', accountId: a, amountUnits: 1_000_000 * 1_000_000 });
-    }
-    e.execute({ type: 'advanceTime', timeMs: 1_767_225_600_000 });
-    e.execute({ type: 'setIndexPrice', symbolId: 0, priceTicks: 500_000 });
-    return e;
-  },
+  name: 'perpx Engine (BTCUSDT, bench/flow.ts seed 1, binary command codec)',
+  createMachine: () => setupEngine(engineFlowLog().flow),
   codec: binaryCommandCodec,
-  command: (i, random) => {
-    const accountId = randomInt(random, ENGINE_ACCOUNTS);
-    if (i % 5 === 4) return { type: 'cancel', accountId, symbolId: 0, orderId: 1 + randomInt(random, Math.max(1, i)), clientOrderId: '' };
-    const side = randomInt(random, 2) === 0 ? 'BUY' : 'SELL';
-    const offset = randomInt(random, 30) - 10; // ticks away from the mid on the passive side; negative crosses
-    return limitOrder(accountId, 0, side, side === 'BUY' ? 500_000 - offset : 500_000 + offset, 1 + randomInt(random, 20));
+  command: (i) => {
+    const log = engineFlowLog().log;
+    return log[i % log.length]!;
   },
 };
 

@@ -7,7 +7,7 @@
 //   → fills: positions, fees, PnL → rest or expire → settle: triggers and liquidations
 //   (risk of every account touched by a fill, and of accounts crossed by a mark move).
 
-import { CollectingSink, EX_AMENDMENT, EX_CALCULATED, EX_CANCELED, EX_EXPIRED, EX_NEW, EX_TRADE } from './events.ts';
+import { CollectingSink, CountingSink, EX_AMENDMENT, EX_CALCULATED, EX_CANCELED, EX_EXPIRED, EX_NEW, EX_TRADE } from './events.ts';
 import type { EngineEvent, EngineSink, TradeKind } from './events.ts';
 import type { Command, PlaceOrder } from './commands.ts';
 import { compileConfig, RATE_ONE_E8 } from './config.ts';
@@ -26,6 +26,7 @@ import { ByteReader, ByteWriter } from './bytes.ts';
 import { createHash } from 'node:crypto';
 
 const NIL = -1;
+const NULL_SINK = new CountingSink();
 const PRICE_INF = 2 ** 31; // "never" key for short liquidation heaps / up triggers
 const MARK_SAMPLES = 30; // Price2: moving average of (mid − index) over the last 30 s
 const PREMIUM_SAMPLE_MS = 5_000;
@@ -220,6 +221,17 @@ export class Engine implements StateMachine<Command>, BookListener {
       this.sink = prev;
     }
     return this.collector.events;
+  }
+
+  /** Replay a journaled command: same state change as apply(), events discarded. */
+  replay(command: Command): void {
+    const prev = this.sink;
+    this.sink = NULL_SINK;
+    try {
+      this.execute(command);
+    } finally {
+      this.sink = prev;
+    }
   }
 
   /** Apply a command, reporting events to this.sink. Returns 0 or the rejection code. */

@@ -3,6 +3,11 @@
 export interface StateMachine<C> {
   /** Apply one command deterministically. Never throws for bad input (returns a rejection). */
   apply(command: C): unknown;
+  /**
+   * Optional: apply without building a result (replay needs only the state). Must leave
+   * exactly the state apply() would.
+   */
+  replay?(command: C): void;
   /** Canonical bytes of the whole state; restore(snapshot()) reproduces stateHash() exactly. */
   snapshot(): Uint8Array;
   restore(bytes: Uint8Array): void;

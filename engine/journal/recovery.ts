@@ -195,7 +195,9 @@ async function replaySegment<C>(
       }
       cur.prevSeq = seq;
       if (seq > snapSeq) {
-        machine.apply(codec.decode(bytes.subarray(o + RECORD_HEADER_BYTES + 1, o + RECORD_HEADER_BYTES + payloadBytes)));
+        const command = codec.decode(bytes.subarray(o + RECORD_HEADER_BYTES + 1, o + RECORD_HEADER_BYTES + payloadBytes));
+        if (machine.replay !== undefined) machine.replay(command);
+        else machine.apply(command);
         cur.replayed++;
       }
     } else if (kind === RECORD_KIND_CHECKPOINT) {

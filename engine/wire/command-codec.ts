@@ -209,15 +209,24 @@ export function decodeCommandFrom(view: DataView, bytes: Uint8Array, offset: num
   }
 }
 
+const scratch = new Uint8Array(COMMAND_BYTES_MAX);
+const scratchView = new DataView(scratch.buffer);
+let decodeView: DataView | null = null;
+let decodeBytes: Uint8Array | null = null;
+
 /** The journal's Codec shape, over this binary format. */
 export const binaryCommandCodec = {
   encode(command: Command): Uint8Array {
-    const buf = new Uint8Array(COMMAND_BYTES_MAX);
-    const n = encodeCommandInto(command, new DataView(buf.buffer), buf, 0, buf.length);
+    const n = encodeCommandInto(command, scratchView, scratch, 0, scratch.length);
     if (n < 0) throw new Error('command too large to encode');
-    return buf.slice(0, n);
+    return scratch.slice(0, n);
   },
   decode(bytes: Uint8Array): Command {
-    return decodeCommandFrom(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), bytes, 0, bytes.byteLength);
+    // Journal reads hand out views into one large buffer: reuse the DataView per buffer.
+    if (decodeView === null || decodeView.buffer !== bytes.buffer) {
+      decodeView = new DataView(bytes.buffer);
+      decodeBytes = new Uint8Array(bytes.buffer);
+    }
+    return decodeCommandFrom(decodeView, decodeBytes!, bytes.byteOffset, bytes.byteLength);
   },
 };
