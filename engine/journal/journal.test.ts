@@ -161,9 +161,10 @@ describe('journal: group commit and acknowledgements', () => {
 
   it('splits a crowd into writes of writeCommandsMax; one fsync covers what was written before it started', async () => {
     // Proves the overlap rule: the fsync started after the first write covers only that write;
+    // (200 ms of fsync latency: the two later writes finish inside it even on a loaded box.)
     // the rest is written while it runs and acknowledged only after a later fsync.
     const disk = new SimDisk();
-    const io = new FaultyFileIO(disk, seededRandom(1), { fsyncLatencyUs: 5_000 });
+    const io = new FaultyFileIO(disk, seededRandom(1), { fsyncLatencyUs: 200_000 });
     const j = await open(io, { writeCommandsMax: 100 });
     const ackedAtFsyncs: number[] = [];
     await Promise.all(Array.from({ length: 300 }, () => j.submit(deposit(0, 1)).then(() => void ackedAtFsyncs.push(j.stats.fsyncs))));
