@@ -14,7 +14,7 @@ import type { AdvanceTime, CancelOrder, Command, ModifyOrder, PlaceOrder, SetInd
 import { CountingSink } from '../engine/core/events.ts';
 import { BUY, TIF_IOC } from '../engine/core/orderbook.ts';
 import { OP_CANCEL, OP_PLACE } from './flow.ts';
-import type { Flow } from './flow.ts';
+import type { Flow, FlowOptions } from './flow.ts';
 
 export interface EngineDriver {
   engine: Engine;
@@ -33,8 +33,7 @@ const INDEX_EVERY = 5_000;
 const T0 = 1_767_225_600_000;
 
 /** The engine the flow runs on: accounts created, funded, clock and index set. */
-export function setupEngine(f: Flow): Engine {
-  const o = f.options;
+export function setupEngine(o: Required<FlowOptions>): Engine {
   const accounts = o.makers + o.takers;
   const config = defaultConfig({
     maxAccounts: accounts + 16,
@@ -54,7 +53,7 @@ export function setupEngine(f: Flow): Engine {
 
 export function createEngineDriver(f: Flow): EngineDriver {
   const o = f.options;
-  const engine = setupEngine(f);
+  const engine = setupEngine(o);
   const sink = engine.sink as CountingSink;
 
   // Reused command objects: the loop allocates nothing per command.

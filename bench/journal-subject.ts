@@ -8,7 +8,8 @@ import type { StateMachine } from '../engine/core/state-machine.ts';
 import type { Codec } from '../engine/journal/codec.ts';
 import { randomInt, type Random } from '../engine/journal/random.ts';
 import { LedgerMachine, ledgerBinaryCodec, type LedgerCommand } from '../engine/journal/test-machine.ts';
-import { generateFlow } from './flow.ts';
+import { FLOW_DEFAULTS, generateFlow } from './flow.ts';
+import type { FlowOptions } from './flow.ts';
 import { engineCommandLog, setupEngine } from './engine-mode.ts';
 import type { Command } from '../engine/core/commands.ts';
 import { binaryCommandCodec } from '../engine/wire/command-codec.ts';
@@ -42,21 +43,19 @@ export const ledgerSubject: BenchSubject<LedgerCommand> = {
  * same place. Stream i replays the log from the start, so with several producers some
  * cancels name orders another stream already removed (a rejection is a command too).
  */
+const ENGINE_FLOW: Required<FlowOptions> = { ...FLOW_DEFAULTS, seed: 1, commands: 1_200_000 };
 let engineLog: Command[] | null = null;
-let engineFlow: ReturnType<typeof generateFlow> | null = null;
-function engineFlowLog(): { flow: ReturnType<typeof generateFlow>; log: Command[] } {
-  if (engineLog === null) {
-    engineFlow = generateFlow({ seed: 1, commands: 1_200_000 });
-    engineLog = engineCommandLog(engineFlow);
-  }
-  return { flow: engineFlow!, log: engineLog };
+/** Generated on first use only (a recovering process needs the machine, not the log). */
+function engineFlowLog(): Command[] {
+  if (engineLog === null) engineLog = engineCommandLog(generateFlow(ENGINE_FLOW));
+  return engineLog;
 }
 export const engineSubject: BenchSubject<Command> = {
   name: 'perpx Engine (BTCUSDT, bench/flow.ts seed 1, binary command codec)',
-  createMachine: () => setupEngine(engineFlowLog().flow),
+  createMachine: () => setupEngine(ENGINE_FLOW),
   codec: binaryCommandCodec,
   command: (i) => {
-    const log = engineFlowLog().log;
+    const log = engineFlowLog();
     return log[i % log.length]!;
   },
 };
