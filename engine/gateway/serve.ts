@@ -1,0 +1,108 @@
+// `perpx serve` / `npm run serve`: the REST gateway over an in-process engine.
+//
+//   node engine/gateway/serve.ts [--port 8080] [--host 0.0.0.0] [--data ./data]
+//        [--config perpx.json] [--dev] [--no-rate-limit]
+//
+// PERPX_PORT sets the default port, PERPX_ADMIN_TOKEN enables /admin/v1 (--dev makes a
+// random token and a funded demo account and prints both). SIGTERM/SIGINT: stop accepting,
+// finish queued commands, exit 0.
+
+import { parseArgs } from 'node:util';
+import { randomKey } from './auth.ts';
+import { loadServeConfig } from './serve-config.ts';
+import { startGateway } from './server.ts';
+import type { GatewayHandle } from './server.ts';
+import { InProcessHost } from '../host/in-process-host.ts';
+import { toTicks, toUnits } from './markets.ts';
+
+const DEV_DEPOSIT = '100000';
+const SHUTDOWN_GRACE_MS = 5_000;
+const DEV_INDEX_PRICES: Record<string, string> = { BTCUSDT: '60000', ETHUSDT: '3000' };
+
+function usage(): string {
+  return 'usage: perpx serve [--port N] [--host ADDR] [--data DIR] [--config FILE] [--dev] [--no-rate-limit]';
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2).filter((a) => a !== 'serve'),
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      data: { type: 'string' },
+      config: { type: 'string' },
+      dev: { type: 'boolean', default: false },
+      'no-rate-limit': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(usage());
+    return;
+  }
+  const portText = values.port ?? process.env.PERPX_PORT ?? '8080';
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`bad port ${portText}\n${usage()}`);
+  const dataDir = values.data ?? './data';
+  const cfg = loadServeConfig(values.config);
+  let adminToken = process.env.PERPX_ADMIN_TOKEN;
+  if (values.dev && (adminToken === undefined || adminToken === '')) adminToken = randomKey();
+
+  const host = new InProcessHost(cfg.engine, {
+    queueMax: cfg.queueMax, batchMax: cfg.batchMax, clock: { now: Date.now, tickMs: cfg.clockTickMs },
+  });
+  const gw = await startGateway({
+    host, port, hostname: values.host ?? '0.0.0.0', adminToken, noRateLimit: values['no-rate-limit'], limits: cfg.limits, rateLimits: cfg.rateLimits,
+  });
+  const index = { ...(values.dev ? DEV_INDEX_PRICES : {}), ...cfg.indexPrices };
+  for (const [name, text] of Object.entries(index)) {
+    const m = gw.state.markets.byName.get(name);
+    if (m === undefined) continue;
+    const ev = await host.submit({ type: 'setIndexPrice', symbolId: m.id, priceTicks: toTicks(m, text, 'price') });
+    if (ev.events[0]?.type === 'reject') throw new Error(`index price ${name}=${text}: ${ev.events[0].msg}`);
+  }
+
+  console.log(`perpx gateway listening on ${gw.url} (bound to ${values.host ?? '0.0.0.0'}:${gw.port})`);
+  console.log(`symbols: ${gw.state.markets.list.map((m) => m.name).join(', ')}`);
+  console.log(`data dir: ${dataDir} (accepted; durability is plugged in later)`);
+  console.log('fsync policy: none (no journal yet)');
+  console.log(`rate limits: ${values['no-rate-limit'] ? 'off' : 'on'}; admin API: ${adminToken === undefined || adminToken === '' ? 'off' : 'on (/admin/v1, header X-PERPX-ADMIN)'}`);
+  const unpriced = gw.state.markets.list.filter((m) => index[m.name] === undefined).map((m) => m.name);
+  if (unpriced.length > 0) console.log(`note: no index price yet for ${unpriced.join(', ')}; orders are rejected (-2010) until POST /admin/v1/indexPrice or config "indexPrices"`);
+  if (values.dev) await devAccount(gw, host, adminToken!);
+
+  installShutdown(gw, host);
+}
+
+async function devAccount(gw: GatewayHandle, host: InProcessHost, adminToken: string): Promise<void> {
+  const created = await host.submit({ type: 'createAccount' });
+  const ev = created.events[0];
+  if (ev?.type !== 'accountCreated') throw new Error('could not create the demo account');
+  const rec = gw.state.keys.create(ev.accountId);
+  await host.submit({ type: 'deposit', accountId: ev.accountId, amountUnits: toUnits(gw.state.markets, DEV_DEPOSIT, 'deposit') });
+  console.log(`dev admin token: ${adminToken}`);
+  console.log(`dev account ${ev.accountId} funded with ${DEV_DEPOSIT} ${gw.state.markets.marginAsset}`);
+  console.log(`  apiKey:    ${rec.apiKey}`);
+  console.log(`  secretKey: ${rec.secretKey}`);
+}
+
+function installShutdown(gw: GatewayHandle, host: InProcessHost): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: stopping (no new connections, finishing queued commands)`);
+    void gw.close(SHUTDOWN_GRACE_MS).then(() => host.close()).then(() => {
+      console.log('stopped');
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((e: unknown) => {
+  console.error(`perpx serve: ${(e as Error).message ?? String(e)}`);
+  process.exit(1);
+});
