@@ -1,8 +1,12 @@
-// `perpx serve` / `npm run serve`: the REST gateway over an in-process engine.
+// `perpx serve` / `npm run serve`: the REST gateway over the engine thread.
 //
 //   node engine/gateway/serve.ts [--port 8080] [--host 0.0.0.0] [--data ./data]
-//        [--config perpx.json] [--dev] [--no-rate-limit]
+//        [--fsync fsync|interval:<ms>|none] [--in-process] [--config perpx.json] [--dev]
+//        [--no-rate-limit]
 //
+// Default: the engine runs on its own worker thread with the journal in --data (recovery
+// at start, group-commit fsync, snapshots); --in-process runs it on this thread with no
+// journal at all (nothing survives a restart, and the server says so).
 // PERPX_PORT sets the default port, PERPX_ADMIN_TOKEN enables /admin/v1 (--dev makes a
 // random token and a funded demo account and prints both). SIGTERM/SIGINT: stop accepting,
 // finish queued commands, exit 0.
@@ -13,6 +17,10 @@ import { loadServeConfig } from './serve-config.ts';
 import { startGateway } from './server.ts';
 import type { GatewayHandle } from './server.ts';
 import { InProcessHost } from '../host/in-process-host.ts';
+import { WorkerHost } from '../host/worker-host.ts';
+import type { ExchangeHost } from '../host/host.ts';
+import { parsePolicy } from '../journal/policy.ts';
+import { PersistentKeyStore } from './key-file.ts';
 import { toTicks, toUnits } from './markets.ts';
 
 const DEV_DEPOSIT = '100000';
@@ -20,7 +28,7 @@ const SHUTDOWN_GRACE_MS = 5_000;
 const DEV_INDEX_PRICES: Record<string, string> = { BTCUSDT: '60000', ETHUSDT: '3000' };
 
 function usage(): string {
-  return 'usage: perpx serve [--port N] [--host ADDR] [--data DIR] [--config FILE] [--dev] [--no-rate-limit]';
+  return 'usage: perpx serve [--port N] [--host ADDR] [--data DIR] [--fsync fsync|interval:<ms>|none] [--in-process] [--config FILE] [--dev] [--no-rate-limit]';
 }
 
 async function main(): Promise<void> {
@@ -30,6 +38,8 @@ async function main(): Promise<void> {
       port: { type: 'string' },
       host: { type: 'string' },
       data: { type: 'string' },
+      fsync: { type: 'string' },
+      'in-process': { type: 'boolean', default: false },
       config: { type: 'string' },
       dev: { type: 'boolean', default: false },
       'no-rate-limit': { type: 'boolean', default: false },
@@ -49,11 +59,23 @@ async function main(): Promise<void> {
   let adminToken = process.env.PERPX_ADMIN_TOKEN;
   if (values.dev && (adminToken === undefined || adminToken === '')) adminToken = randomKey();
 
-  const host = new InProcessHost(cfg.engine, {
-    queueMax: cfg.queueMax, batchMax: cfg.batchMax, clock: { now: Date.now, tickMs: cfg.clockTickMs },
-  });
+  const policy = values.fsync ?? 'fsync';
+  parsePolicy(policy); // a bad policy is a one-line error before anything starts
+  let host: ExchangeHost;
+  let durability: string;
+  if (values['in-process']) {
+    host = new InProcessHost(cfg.engine, { queueMax: cfg.queueMax, batchMax: cfg.batchMax, clock: { now: Date.now, tickMs: cfg.clockTickMs } });
+    durability = 'WARNING: --in-process: no journal, nothing is durable; every restart starts empty';
+  } else {
+    const wh = await WorkerHost.start({ config: cfg.engine, dataDir, policy, pendingMax: cfg.queueMax, clockTickMs: cfg.clockTickMs, snapshotEveryMs: 60_000 });
+    if (wh.recoveryLine !== '') console.log(wh.recoveryLine);
+    console.log(`recovered to seq ${wh.recoveredSeq}, state hash ${wh.recoveredStateHash}`);
+    host = wh;
+    durability = `fsync policy: ${wh.policyLine}`;
+  }
   const gw = await startGateway({
     host, port, hostname: values.host ?? '0.0.0.0', adminToken, noRateLimit: values['no-rate-limit'], limits: cfg.limits, rateLimits: cfg.rateLimits,
+    keys: values['in-process'] ? undefined : new PersistentKeyStore(dataDir),
   });
   const index = { ...(values.dev ? DEV_INDEX_PRICES : {}), ...cfg.indexPrices };
   for (const [name, text] of Object.entries(index)) {
@@ -65,8 +87,8 @@ async function main(): Promise<void> {
 
   console.log(`perpx gateway listening on ${gw.url} (bound to ${values.host ?? '0.0.0.0'}:${gw.port})`);
   console.log(`symbols: ${gw.state.markets.list.map((m) => m.name).join(', ')}`);
-  console.log(`data dir: ${dataDir} (accepted; durability is plugged in later)`);
-  console.log('fsync policy: none (no journal yet)');
+  console.log(`data dir: ${values['in-process'] ? `${dataDir} (unused: --in-process)` : dataDir}`);
+  console.log(durability);
   console.log(`rate limits: ${values['no-rate-limit'] ? 'off' : 'on'}; admin API: ${adminToken === undefined || adminToken === '' ? 'off' : 'on (/admin/v1, header X-PERPX-ADMIN)'}`);
   const unpriced = gw.state.markets.list.filter((m) => index[m.name] === undefined).map((m) => m.name);
   if (unpriced.length > 0) console.log(`note: no index price yet for ${unpriced.join(', ')}; orders are rejected (-2010) until POST /admin/v1/indexPrice or config "indexPrices"`);
@@ -75,7 +97,7 @@ async function main(): Promise<void> {
   installShutdown(gw, host);
 }
 
-async function devAccount(gw: GatewayHandle, host: InProcessHost, adminToken: string): Promise<void> {
+async function devAccount(gw: GatewayHandle, host: ExchangeHost, adminToken: string): Promise<void> {
   const created = await host.submit({ type: 'createAccount' });
   const ev = created.events[0];
   if (ev?.type !== 'accountCreated') throw new Error('could not create the demo account');
@@ -87,12 +109,12 @@ async function devAccount(gw: GatewayHandle, host: InProcessHost, adminToken: st
   console.log(`  secretKey: ${rec.secretKey}`);
 }
 
-function installShutdown(gw: GatewayHandle, host: InProcessHost): void {
+function installShutdown(gw: GatewayHandle, host: ExchangeHost): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal}: stopping (no new connections, finishing queued commands)`);
+    console.log(`${signal}: stopping (no new connections, finishing queued commands, final fsync and snapshot)`);
     void gw.close(SHUTDOWN_GRACE_MS).then(() => host.close()).then(() => {
       console.log('stopped');
       process.exit(0);

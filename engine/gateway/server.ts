@@ -46,6 +46,8 @@ export interface GatewayOptions {
   /** Wall clock in ms (serverTime, recvWindow, rate-limit windows). */
   now?: () => number;
   log?: (line: string) => void;
+  /** API keys (default: a fresh in-memory store; `perpx serve` passes one persisted in the data dir). */
+  keys?: KeyStore;
 }
 
 export interface GatewayHandle {
@@ -71,6 +73,8 @@ function wrongMethod(): void {
 const NOT_FOUND: Route = { method: '*', path: '*', kind: 'public', weight: 1, weightOf: null, orders: 0, mutating: false, handler: unknownPath };
 const METHOD_NOT_ALLOWED: Route = { ...NOT_FOUND, handler: wrongMethod };
 
+const JOURNAL_STOPPED = -1001;
+
 function countError(stats: GatewayStats, code: number): void {
   stats.errorsByCode.set(code, (stats.errorsByCode.get(code) ?? 0) + 1);
 }
@@ -87,7 +91,8 @@ function fail(ctx: Ctx, e: unknown): void {
     msg = e.message;
   } else if (e instanceof HostError) {
     code = e.code;
-    status = code === GW.OVERLOADED.code ? GW.OVERLOADED.status : 400;
+    // -1001: the engine fail-stopped (journal write/fsync failed): a server-side condition.
+    status = code === GW.OVERLOADED.code || code === JOURNAL_STOPPED ? GW.OVERLOADED.status : 400;
     msg = e.message;
   } else {
     stats.internalErrors++;
@@ -288,7 +293,7 @@ export function createGatewayState(opts: GatewayOptions): GatewayState {
   return {
     host: opts.host,
     markets,
-    keys: new KeyStore(limits.apiKeysMax),
+    keys: opts.keys ?? new KeyStore(limits.apiKeysMax),
     listenKeys: new ListenKeys(),
     limiter: opts.noRateLimit === true ? new NoRateLimit() : new RateLimiter(rateLimits),
     replay: new ReplayGuard(limits.replayCacheMax),

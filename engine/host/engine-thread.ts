@@ -1,0 +1,193 @@
+// The engine thread: the single writer. Owns the Engine (inside an InProcessHost for its
+// projections and query views), the Journal (recovery at start, group commit, snapshots)
+// and the wall clock. Pipeline of one command:
+//
+//   gateway thread ── SPSC ring [u32 id][binary command] ──▶ drain (batch)
+//     ─▶ journal.trySubmit: sequence, apply (engine + history), frame into the batch
+//     ─▶ group commit: one write + one fsync per batch ─▶ ack callback (seq, events)
+//     ─▶ reply batch ── postMessage ──▶ gateway thread resolves the request
+//
+// Overload is decided here once (the journal's bounded pending queue) and answered -1008.
+// Queries, subscribe and close arrive by postMessage. Nothing here touches the network.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Command } from '../core/commands.ts';
+import type { EngineConfig } from '../core/config.ts';
+import type { EngineEvent } from '../core/events.ts';
+import type { StateMachine } from '../core/state-machine.ts';
+import { createNodeFileIO } from '../journal/file-io.ts';
+import { Journal } from '../journal/journal.ts';
+import type { JournalError } from '../journal/errors.ts';
+import { decodeCommandFrom } from '../wire/command-codec.ts';
+import { binaryCommandCodec } from '../wire/command-codec.ts';
+import { RingConsumer } from '../wire/spsc-ring.ts';
+import type { RingBuffers } from '../wire/spsc-ring.ts';
+import { InProcessHost } from './in-process-host.ts';
+import type { HostQuery } from './host.ts';
+
+export interface EngineThreadData {
+  config: EngineConfig;
+  ring: RingBuffers;
+  dataDir: string;
+  policy: string;
+  pendingCommandsMax: number;
+  snapshotEveryCommands: number;
+  snapshotEveryMs: number;
+  /** Wall-clock ticks (advanceTime) every this many ms; 0 = time only through commands. */
+  clockTickMs: number;
+}
+
+/** Worker → gateway messages (always sent as arrays, one per flush). */
+export type EngineThreadMessage =
+  | { kind: 'reply'; id: number; ok: true; result: unknown }
+  | { kind: 'reply'; id: number; ok: false; code: number; message: string }
+  | { kind: 'applied'; seq: number; command: Command; events: EngineEvent[]; nowMs: number }
+  | { kind: 'ready'; recoveryLine: string; policyLine: string; lastSeq: number; stateHash: string }
+  | { kind: 'failed'; message: string }
+  | { kind: 'closed' };
+
+/** Gateway → worker control messages. */
+export type EngineThreadControl =
+  | { kind: 'query'; id: number; query: HostQuery }
+  | { kind: 'subscribe'; on: boolean }
+  | { kind: 'close' };
+
+/** The Engine + history as the journal's state machine. */
+class HostMachine implements StateMachine<Command> {
+  readonly host: InProcessHost;
+  constructor(config: EngineConfig) {
+    this.host = new InProcessHost(config, { queueMax: 1 });
+  }
+  apply(command: Command): EngineEvent[] { return this.host.applyOne(command); }
+  replay(command: Command): void { this.host.engine.replay(command); }
+  snapshot(): Uint8Array { return this.host.engine.snapshot(); }
+  restore(bytes: Uint8Array): void { this.host.engine.restore(bytes); }
+  stateHash(): string { return this.host.engine.stateHash(); }
+}
+
+interface Pending { id: number; command: Command }
+
+async function main(d: EngineThreadData): Promise<void> {
+  const port = parentPort!;
+  const out: EngineThreadMessage[] = [];
+  let flushScheduled = false;
+  const flush = () => {
+    flushScheduled = false;
+    if (out.length === 0) return;
+    port.postMessage(out.splice(0));
+  };
+  const send = (m: EngineThreadMessage) => {
+    out.push(m);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
+  };
+
+  const logs: string[] = [];
+  const journal = await Journal.open<Command>({
+    dir: d.dataDir,
+    io: createNodeFileIO(),
+    createMachine: () => new HostMachine(d.config),
+    codec: binaryCommandCodec,
+    policy: d.policy,
+    pendingCommandsMax: d.pendingCommandsMax,
+    snapshotEveryCommands: d.snapshotEveryCommands,
+    snapshotEveryMs: d.snapshotEveryMs,
+    log: (line) => logs.push(line),
+  });
+  const machine = journal.machine as HostMachine;
+  const host = machine.host;
+  let subscribed = false;
+  let closing = false;
+
+  const onAck = (err: JournalError | null, seq: number, result: unknown, p: Pending) => {
+    if (err !== null) {
+      if (p.id !== 0) send({ kind: 'reply', id: p.id, ok: false, code: err.code, message: err.message });
+      return;
+    }
+    const events = result as EngineEvent[];
+    if (p.id !== 0) send({ kind: 'reply', id: p.id, ok: true, result: { seq, events } });
+    if (subscribed) send({ kind: 'applied', seq, command: p.command, events, nowMs: host.engine.nowMs });
+  };
+
+  const ring = new RingConsumer(d.ring);
+  const visit = (off: number, len: number) => {
+    const id = ring.view.getUint32(off, true);
+    const command = decodeCommandFrom(ring.view, ring.bytes, off + 4, len - 4);
+    if (closing) {
+      send({ kind: 'reply', id, ok: false, code: -1008, message: 'Server is shutting down.' });
+      return;
+    }
+    const err = journal.trySubmit(command, onAck, { id, command });
+    if (err !== null) send({ kind: 'reply', id, ok: false, code: err.code, message: err.message });
+  };
+
+  // Wall clock: advanceTime through the journal like any command (it moves funding and mark).
+  const stepMaxMs = Math.min(...host.engine.symbols.map((s) => s.fundingIntervalMs)) * Math.max(1, host.engine.spec.maxFundingSettlementsPerAdvance - 1);
+  let clockSubmittedMs = 0;
+  const tick = () => {
+    if (closing || journal.failed !== null) return;
+    const e = host.engine;
+    const now = Date.now();
+    const from = Math.max(clockSubmittedMs, e.nowMs);
+    if (e.clockStarted && now <= from) return;
+    const target = e.clockStarted ? Math.min(now, from + stepMaxMs) : now;
+    const command: Command = { type: 'advanceTime', timeMs: target };
+    if (journal.trySubmit(command, onAck, { id: 0, command }) === null) clockSubmittedMs = target;
+  };
+  const timer = d.clockTickMs > 0 ? setInterval(tick, d.clockTickMs) : undefined;
+  if (d.clockTickMs > 0) tick();
+
+  port.on('message', (m: EngineThreadControl) => {
+    if (m.kind === 'query') {
+      try {
+        send({ kind: 'reply', id: m.id, ok: true, result: host.querySync(m.query) });
+      } catch (e) {
+        send({ kind: 'reply', id: m.id, ok: false, code: (e as { code?: number }).code ?? -1102, message: (e as Error).message });
+      }
+    } else if (m.kind === 'subscribe') {
+      subscribed = m.on;
+    } else if (m.kind === 'close') {
+      closing = true;
+      if (timer !== undefined) clearInterval(timer);
+      void (async () => {
+        ring.drain(visit); // answer whatever was already in the ring
+        await journal.flush();
+        if (journal.failed === null) {
+          journal.snapshotNow();
+          await journal.flush();
+        }
+        await journal.close();
+        flush();
+        port.postMessage([{ kind: 'closed' }]);
+      })();
+    }
+  });
+
+  const r = journal.recovery;
+  send({
+    kind: 'ready',
+    recoveryLine: logs.filter((l) => l.startsWith('recovery')).join('\n'),
+    policyLine: journal.describePolicy(),
+    lastSeq: r.lastSeq,
+    stateHash: host.engine.stateHash(),
+  });
+
+  // Drain loop: take everything published, then yield so journal I/O callbacks run.
+  for (;;) {
+    if (closing) return;
+    const n = ring.drain(visit);
+    if (n > 0) {
+      await new Promise<void>((res) => setImmediate(res));
+      continue;
+    }
+    await ring.waitForDataAsync(20);
+  }
+}
+
+if (parentPort !== null) {
+  main(workerData as EngineThreadData).catch((e: unknown) => {
+    parentPort!.postMessage([{ kind: 'failed', message: (e as Error).message ?? String(e) }]);
+  });
+}
