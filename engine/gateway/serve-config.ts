@@ -4,7 +4,7 @@
 //   "engine":  { ...EngineConfig fields, "symbols": [ { "symbol": "BTCUSDT", ...SymbolConfig fields } ] },
 //              (each symbol is merged over the BTCUSDT defaults of core/config.ts)
 //   "gateway": { "limits": { ...GatewayLimits }, "rateLimits": { ...RateLimitConfig } },
-//   "host":    { "queueMax": 10000, "batchMax": 512, "clockTickMs": 100 },
+//   "host":    { "queueMax": 10000, "batchMax": 512, "clockTickMs": 100, "projections": { "historyOrdersPerAccountMax": 1000, … } },
 //   "indexPrices": { "BTCUSDT": "60000" }   (set at start-up)
 // }
 
@@ -13,6 +13,7 @@ import { btcusdt, defaultConfig } from '../core/config.ts';
 import type { EngineConfig, SymbolConfig } from '../core/config.ts';
 import type { GatewayLimits } from './context.ts';
 import type { RateLimitConfig } from './rate-limit.ts';
+import type { ProjectionLimits } from '../host/projections.ts';
 
 export interface ServeConfig {
   engine: EngineConfig;
@@ -21,6 +22,8 @@ export interface ServeConfig {
   queueMax: number | undefined;
   batchMax: number | undefined;
   clockTickMs: number | undefined;
+  /** Bounded history kept by the host (orders/trades per account …). */
+  projections: Partial<ProjectionLimits>;
   indexPrices: Record<string, string>;
 }
 
@@ -73,6 +76,7 @@ export function parseServeConfig(raw: unknown): ServeConfig {
     queueMax: optionalNumber(host, 'queueMax'),
     batchMax: optionalNumber(host, 'batchMax'),
     clockTickMs: optionalNumber(host, 'clockTickMs'),
+    projections: numbersOnly<ProjectionLimits>(host.projections, 'host.projections'),
     indexPrices: ix as Record<string, string>,
   };
 }

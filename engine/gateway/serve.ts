@@ -64,10 +64,10 @@ async function main(): Promise<void> {
   let host: ExchangeHost;
   let durability: string;
   if (values['in-process']) {
-    host = new InProcessHost(cfg.engine, { queueMax: cfg.queueMax, batchMax: cfg.batchMax, clock: { now: Date.now, tickMs: cfg.clockTickMs } });
+    host = new InProcessHost(cfg.engine, { queueMax: cfg.queueMax, batchMax: cfg.batchMax, clock: { now: Date.now, tickMs: cfg.clockTickMs }, projections: cfg.projections });
     durability = 'WARNING: --in-process: no journal, nothing is durable; every restart starts empty';
   } else {
-    const wh = await WorkerHost.start({ config: cfg.engine, dataDir, policy, pendingMax: cfg.queueMax, clockTickMs: cfg.clockTickMs, snapshotEveryMs: 60_000 });
+    const wh = await WorkerHost.start({ config: cfg.engine, dataDir, policy, pendingMax: cfg.queueMax, clockTickMs: cfg.clockTickMs, snapshotEveryMs: 60_000, projections: cfg.projections });
     if (wh.recoveryLine !== '') console.log(wh.recoveryLine);
     console.log(`recovered to seq ${wh.recoveredSeq}, state hash ${wh.recoveredStateHash}`);
     host = wh;

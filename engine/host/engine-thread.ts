@@ -24,6 +24,7 @@ import { RingConsumer } from '../wire/spsc-ring.ts';
 import type { RingBuffers } from '../wire/spsc-ring.ts';
 import { InProcessHost } from './in-process-host.ts';
 import type { HostQuery } from './host.ts';
+import type { ProjectionLimits } from './projections.ts';
 
 export interface EngineThreadData {
   config: EngineConfig;
@@ -35,6 +36,7 @@ export interface EngineThreadData {
   snapshotEveryMs: number;
   /** Wall-clock ticks (advanceTime) every this many ms; 0 = time only through commands. */
   clockTickMs: number;
+  projections: Partial<ProjectionLimits>;
 }
 
 /** Worker → gateway messages (always sent as arrays, one per flush). */
@@ -55,8 +57,8 @@ export type EngineThreadControl =
 /** The Engine + history as the journal's state machine. */
 class HostMachine implements StateMachine<Command> {
   readonly host: InProcessHost;
-  constructor(config: EngineConfig) {
-    this.host = new InProcessHost(config, { queueMax: 1 });
+  constructor(config: EngineConfig, projections: Partial<ProjectionLimits>) {
+    this.host = new InProcessHost(config, { queueMax: 1, projections });
   }
   apply(command: Command): EngineEvent[] { return this.host.applyOne(command); }
   replay(command: Command): void { this.host.engine.replay(command); }
@@ -88,7 +90,7 @@ async function main(d: EngineThreadData): Promise<void> {
   const journal = await Journal.open<Command>({
     dir: d.dataDir,
     io: createNodeFileIO(),
-    createMachine: () => new HostMachine(d.config),
+    createMachine: () => new HostMachine(d.config, d.projections),
     codec: binaryCommandCodec,
     policy: d.policy,
     pendingCommandsMax: d.pendingCommandsMax,

@@ -11,6 +11,7 @@ import { COMMAND_BYTES_MAX, encodeCommandInto } from '../wire/command-codec.ts';
 import { createRing, RingProducer } from '../wire/spsc-ring.ts';
 import { HOST_OVERLOADED, HostError } from './host.ts';
 import type { AppliedCommand, ExchangeHost, QueryOf, QueryResult, QueryType, SubmitResult } from './host.ts';
+import type { ProjectionLimits } from './projections.ts';
 import type { EngineThreadControl, EngineThreadData, EngineThreadMessage } from './engine-thread.ts';
 
 export interface WorkerHostOptions {
@@ -25,6 +26,8 @@ export interface WorkerHostOptions {
   snapshotEveryMs?: number;
   /** advanceTime(Date.now()) every this many ms on the engine thread; 0 = manual time. */
   clockTickMs?: number;
+  /** History kept for queries (allOrders, userTrades …). */
+  projections?: Partial<ProjectionLimits>;
 }
 
 export const WORKER_PENDING_MAX_DEFAULT = 16_384;
@@ -83,6 +86,7 @@ export class WorkerHost implements ExchangeHost {
       snapshotEveryCommands: opts.snapshotEveryCommands ?? 1_000_000,
       snapshotEveryMs: opts.snapshotEveryMs ?? 0,
       clockTickMs: opts.clockTickMs ?? 0,
+      projections: opts.projections ?? {},
     };
     const worker = new Worker(new URL('./engine-thread.ts', import.meta.url), { workerData: data });
     const ready = await new Promise<Extract<EngineThreadMessage, { kind: 'ready' }>>((resolve, reject) => {
