@@ -1,0 +1,207 @@
+// `perpx run` (and `npm start`): the default campaign. Starts an embedded `perpx serve` as a
+// child process (journal in the run directory, random admin token), creates and funds
+// accounts, runs the spike scenario with the signed Binance order flow, scrapes the
+// server's health once a second, checks the history against the server, and writes
+// reports/runs/<id>/ (report.html, summary.md, results.json, history.ndjson, server.log)
+// plus reports/runs/latest. Exit 0 only if the generator kept its schedule, every
+// threshold passed and the checker found nothing.
+//
+// `perpx run --target http://host:port --admin-token T` runs the same against a running
+// perpx instead of starting one.
+
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { apiServerView } from './api-view.ts';
+import { checkRun } from './checker.ts';
+import type { HistoryOp } from './checker.ts';
+import { defaultRunId } from './load.ts';
+import type { Progress } from './load.ts';
+import type { RunResult, TimeSeries } from './result.ts';
+import { DEFAULT_RUNS_DIR, runToDirectory } from './run-dir.ts';
+import type { RunToDirectoryResult } from './run-dir.ts';
+import type { Scenario } from './scenario.ts';
+
+const SERVE = fileURLToPath(new URL('../engine/gateway/serve.ts', import.meta.url));
+const ACCOUNTS = 24;
+const DEPOSIT = '1000000';
+const MID_PRICE = 50_000;
+/** Large enough that every order of a campaign stays queryable for the checker. */
+const HISTORY_ORDERS_PER_ACCOUNT = 200_000;
+
+export interface CampaignOptions {
+  target?: string;
+  adminToken?: string;
+  runsDir?: string;
+  id?: string;
+  /** Shorter profile (for tests and smoke runs). */
+  quick?: boolean;
+  fsync?: string;
+  onProgress?: (p: Progress) => void;
+  log?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface CampaignResult extends RunToDirectoryResult {
+  checkerOk: boolean;
+}
+
+/** The default campaign's scenario: a 10× spike over a steady base, like a liquidation cascade's order burst. */
+export function spikeScenario(accounts: { apiKey: string; secretKey: string }[], quick: boolean): Scenario {
+  return {
+    name: quick ? 'spike-quick' : 'spike',
+    description: 'Signed Binance order flow (makers, IOC takers, cancels); steady base, then a 10x spike within 2 s, then back.',
+    seed: 7,
+    arrivals: 'poisson',
+    profile: quick
+      ? { kind: 'spike', base: 100, peak: 1000, duration: '12s', spikeAt: '4s', spikeDuration: '4s', rampTime: '1s' }
+      : { kind: 'spike', base: 200, peak: 2000, duration: '100s', spikeAt: '35s', spikeDuration: '30s', rampTime: '2s' },
+    request: { factory: 'binance-order', symbol: 'BTCUSDT', midPrice: MID_PRICE, tickSize: 0.1, stepSize: 0.001, minQtySteps: 3, maxQtySteps: 30, takerShare: 0.3, cancelShare: 0.25, accounts },
+    // Cancels of orders that filled meanwhile answer -2011 by design: errors here are
+    // timeouts and shed load, not business rejections.
+    thresholds: ['p99 < 50ms', 'service.p99 < 25ms', 'timeout_rate < 0.1%', 'achieved_ratio >= 99%'],
+  } as Scenario;
+}
+
+interface Server {
+  url: string;
+  adminToken: string;
+  child: ChildProcess | null;
+  stop(): Promise<number | null>;
+}
+
+async function startServer(dataDir: string, logFile: string, fsync: string, log: (l: string) => void): Promise<Server> {
+  const adminToken = randomBytes(24).toString('hex');
+  const configFile = join(dataDir, '..', 'server-config.json');
+  writeFileSync(configFile, JSON.stringify({ host: { projections: { historyOrdersPerAccountMax: HISTORY_ORDERS_PER_ACCOUNT, historyOrdersTotalMax: 5_000_000, historyTradesPerAccountMax: 10_000 } } }, null, 2));
+  const child = spawn(process.execPath, [SERVE, '--port', '0', '--host', '127.0.0.1', '--data', dataDir, '--fsync', fsync, '--no-rate-limit', '--config', configFile], {
+    env: { ...process.env, PERPX_ADMIN_TOKEN: adminToken }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = createWriteStream(logFile);
+  let text = '';
+  const onData = (d: Buffer) => {
+    out.write(d);
+    text += d.toString();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+  const url = await new Promise<string>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`embedded server did not start within 30 s:\n${text}`)), 30_000);
+    const poll = setInterval(() => {
+      const m = /listening on (http:\/\/\S+)/.exec(text);
+      if (m !== null) {
+        clearTimeout(timer);
+        clearInterval(poll);
+        res(m[1]!);
+      }
+    }, 20);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      clearInterval(poll);
+      rej(new Error(`embedded server exited (${code}) before listening:\n${text}`));
+    });
+  });
+  for (const line of text.split('\n')) if (/fsync policy|recovered|WARNING/.test(line)) log(`server: ${line}`);
+  return {
+    url, adminToken, child,
+    async stop() {
+      child.kill('SIGTERM');
+      const code = await exited;
+      out.end();
+      return code;
+    },
+  };
+}
+
+async function admin(url: string, token: string, path: string, params: Record<string, string>): Promise<Record<string, unknown>> {
+  const res = await fetch(`${url}/admin/v1/${path}`, {
+    method: 'POST', headers: { 'x-perpx-admin': token, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(params).toString(),
+  });
+  const body = await res.json() as Record<string, unknown>;
+  if (!res.ok) throw new Error(`admin ${path} → ${res.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** Scrape /healthz-adjacent numbers once a second: queue depth and state from the admin totals. */
+function startScraper(url: string, token: string, startMsRef: { v: number }): { stop: () => { seq: TimeSeries } } {
+  const seq: TimeSeries = { tS: [], values: [] };
+  const timer = setInterval(() => {
+    if (startMsRef.v === 0) return;
+    void fetch(`${url}/admin/v1/totals`, { headers: { 'x-perpx-admin': token } }).then((r) => r.json() as Promise<{ seq?: number }>).then((t) => {
+      seq.tS.push((Date.now() - startMsRef.v) / 1000);
+      seq.values.push(Number(t.seq ?? 0));
+    }, () => {});
+  }, 1000);
+  return { stop: () => { clearInterval(timer); return { seq }; } };
+}
+
+async function readHistory(file: string): Promise<HistoryOp[]> {
+  const ops: HistoryOp[] = [];
+  const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  for await (const line of rl) if (line.length > 0) ops.push(JSON.parse(line) as HistoryOp);
+  return ops;
+}
+
+export async function runCampaign(opts: CampaignOptions = {}): Promise<CampaignResult> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const runsDir = resolve(opts.runsDir ?? DEFAULT_RUNS_DIR);
+  const id = opts.id ?? defaultRunId(opts.quick === true ? 'spike-quick' : 'spike');
+  const dir = join(runsDir, id);
+  mkdirSync(dir, { recursive: true });
+  let server: Server;
+  if (opts.target === undefined) {
+    const fsync = opts.fsync ?? 'fsync';
+    log(`perpx run: starting an embedded perpx serve (journal in ${join(dir, 'server-data')}, fsync policy ${fsync})`);
+    server = await startServer(join(dir, 'server-data'), join(dir, 'server.log'), fsync, log);
+  } else {
+    if (opts.adminToken === undefined) throw new Error('--target needs --admin-token (accounts are created through the admin API)');
+    server = { url: opts.target.replace(/\/$/, ''), adminToken: opts.adminToken, child: null, stop: async () => null };
+  }
+  try {
+    log(`perpx run: target ${server.url}; creating ${ACCOUNTS} accounts with ${DEPOSIT} USDT each`);
+    await admin(server.url, server.adminToken, 'indexPrice', { symbol: 'BTCUSDT', price: String(MID_PRICE) });
+    const accounts: { apiKey: string; secretKey: string }[] = [];
+    for (let i = 0; i < ACCOUNTS; i++) {
+      const a = await admin(server.url, server.adminToken, 'account', { deposit: DEPOSIT });
+      accounts.push({ apiKey: String(a.apiKey), secretKey: String(a.secretKey) });
+    }
+    const scenario = spikeScenario(accounts, opts.quick === true);
+    const started = { v: 0 };
+    const scraper = startScraper(server.url, server.adminToken, started);
+    let checkerOk = false;
+    const out = await runToDirectory({
+      scenario, target: server.url, runsDir, id, history: true,
+      ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+      ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }),
+      onStart: (ms) => { started.v = ms; },
+      decorate: async (result: RunResult) => {
+        const scraped = scraper.stop();
+        result.server = { ...(result.server ?? {}) };
+        result.notes = [...(result.notes ?? []), `server sequence advanced ${scraped.seq.values.length > 1 ? scraped.seq.values.at(-1)! - scraped.seq.values[0]! : 0} commands during the run`];
+        if (opts.target === undefined) result.notes.push(`embedded server, journal policy ${opts.fsync ?? 'fsync'}; server log: server.log`);
+        if (result.historyFile === null) return;
+        log('perpx run: checking the history against the server');
+        const ops = await readHistory(result.historyFile);
+        const view = apiServerView({ baseUrl: server.url, adminToken: server.adminToken, accounts, historyOrdersPerAccountMax: HISTORY_ORDERS_PER_ACCOUNT });
+        const check = await checkRun(ops, view);
+        checkerOk = check.ok;
+        const c = check.counts;
+        result.checker = [{
+          name: 'history',
+          ok: check.ok,
+          detail: `${c.operations} history lines; ${c.placesAcked} acknowledged places verified ${c.ordersVerified} (unverifiable ${c.ordersUnverifiable}); ${c.placesRejected} rejected, ${c.indeterminate} indeterminate; conservation and open interest checked`,
+          violations: check.violations.map((v) => ({ message: `${v.kind}: ${v.message}`, ops: v.ops })),
+        }];
+      },
+    });
+    return { ...out, checkerOk, exitCode: out.exitCode === 0 && !checkerOk ? 1 : out.exitCode };
+  } finally {
+    const code = await server.stop();
+    if (server.child !== null) log(`perpx run: embedded server stopped (exit ${code})`);
+  }
+}
