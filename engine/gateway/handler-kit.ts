@@ -41,7 +41,7 @@ export function boolParam(p: Params, name: string, absent: boolean): boolean {
 }
 
 /** Submit a command; an engine rejection becomes an API error (HostError passes through). */
-export async function submit(ctx: Ctx, cmd: Command): Promise<EngineEvent[]> {
+export async function submit(ctx: Pick<Ctx, 'gw'>, cmd: Command): Promise<EngineEvent[]> {
   const { events } = await ctx.gw.host.submit(cmd);
   const first = events[0];
   if (first !== undefined && first.type === 'reject') throw engineError(first.code, first.msg);

@@ -92,7 +92,7 @@ function percent(change: number, open: number): string {
   return `${neg ? '-' : ''}${s.slice(0, -3)}.${s.slice(-3)}`;
 }
 
-function tickerJson(mk: Markets, t: Ticker24hView): object {
+export function tickerJson(mk: Markets, t: Ticker24hView): object {
   const m = mk.list[t.symbolId]!;
   const change = t.count === 0 ? 0 : t.lastTicks - t.openTicks;
   const quote = mk.moneyText(t.quoteVolumeUnits);

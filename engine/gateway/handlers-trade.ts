@@ -2,20 +2,20 @@
 // history, leverage. The account always comes from the API key; every command carries it,
 // and the core only finds orders of that account, so no request can see or touch another's.
 
-import type { Command } from '../core/commands.ts';
+import type { Command, ModifyOrder } from '../core/commands.ts';
 import type { Ctx } from './context.ts';
 import { ok } from './context.ts';
 import { ApiError, apiError, errorBody, GW } from './errors.ts';
 import { firstOrderEvent, lastOrderEvent, limitParam, need, submit, uintParam } from './handler-kit.ts';
 import { toLots, toTicks } from './markets.ts';
-import type { SymbolCtx } from './markets.ts';
+import type { Markets, SymbolCtx } from './markets.ts';
 import { batchItemParams, clientId, parseBatch, parsePlaceOrder, respTypeIsResult } from './orders.ts';
 import type { Params } from './params.ts';
 import { algoJson, algosJson, orderJson, ordersJson, trimZeros, userTradeJson } from './responses.ts';
 import { HostError } from '../host/host.ts';
 
 /** orderId / origClientOrderId selector (-1102 when neither is sent). */
-function selector(p: Params, idName: string, clientName: string): { orderId: number; clientOrderId: string } {
+export function selector(p: Params, idName: string, clientName: string): { orderId: number; clientOrderId: string } {
   const orderId = uintParam(p, idName, 0);
   const clientOrderId = orderId > 0 ? '' : clientId(p, clientName);
   if (orderId === 0 && clientOrderId === '') throw new ApiError(GW.MANDATORY_PARAM.code, 400, `Either '${idName}' or '${clientName}' must be sent.`);
@@ -88,9 +88,8 @@ async function cancelOne(ctx: Ctx, m: SymbolCtx, orderId: number | string, clien
   }
 }
 
-export async function modifyOrder(ctx: Ctx): Promise<void> {
-  const p = ctx.params;
-  const mk = ctx.gw.markets;
+/** Modify parameters (PUT /fapi/v1/order, WS API order.modify) → the core command. */
+export function parseModify(mk: Markets, p: Params, accountId: number): ModifyOrder {
   const m = mk.symbol(p.get('symbol'));
   const s = need(p, 'side');
   if (s !== 'BUY' && s !== 'SELL') throw apiError(GW.INVALID_SIDE);
@@ -99,7 +98,12 @@ export async function modifyOrder(ctx: Ctx): Promise<void> {
   const priceTicks = toTicks(m, need(p, 'price'), 'price');
   const pm = p.get('priceMatch');
   if (pm !== undefined && pm !== '' && pm !== 'NONE') throw apiError(GW.INVALID_PARAMETER, "Parameter 'priceMatch' is not supported (NONE only).");
-  const events = await submit(ctx, { type: 'modify', accountId: ctx.accountId, symbolId: m.id, ...sel, priceTicks, qtyLots });
+  return { type: 'modify', accountId, symbolId: m.id, ...sel, priceTicks, qtyLots };
+}
+
+export async function modifyOrder(ctx: Ctx): Promise<void> {
+  const mk = ctx.gw.markets;
+  const events = await submit(ctx, parseModify(mk, ctx.params, ctx.accountId));
   ok(ctx, orderJson(mk, lastOrderEvent(events, firstOrderEvent(events).orderId), false));
 }
 

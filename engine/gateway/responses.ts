@@ -64,12 +64,12 @@ export function trimZeros(s: string): string {
   return s.slice(0, end);
 }
 
-function entryPrice(m: SymbolCtx, p: PositionView): string {
+export function entryPrice(m: SymbolCtx, p: Pick<PositionView, 'qtyLots' | 'costUnits'>): string {
   return p.qtyLots === 0 ? '0.0' : ratioPrice(m, p.costUnits, p.qtyLots);
 }
 
 /** Break-even: entry adjusted by the taker fee paid to open (long: up, short: down), in cost units. */
-function breakEvenPrice(m: SymbolCtx, p: PositionView): string {
+export function breakEvenPrice(m: SymbolCtx, p: Pick<PositionView, 'qtyLots' | 'costUnits'>): string {
   if (p.qtyLots === 0) return '0.0';
   const fee = mulDivCeil(Math.abs(p.costUnits), m.spec.takerFeeE8, 100_000_000);
   const units = Math.abs(p.costUnits) + (p.qtyLots > 0 ? fee : -fee);

@@ -31,6 +31,12 @@ import { LIMIT_418, LIMIT_OK, NoRateLimit, RATE_LIMITS_DEFAULT, RateLimiter } fr
 import type { RateLimitConfig } from './rate-limit.ts';
 import { buildRoutes } from './routes.ts';
 import type { RouteTable } from './routes.ts';
+import { attachWebSocket } from './ws/server.ts';
+import type { WsGateway, WsLimits } from './ws/server.ts';
+import { gatewayTelemetry, NOOP_GATEWAY_TELEMETRY } from '../telemetry/gateway-hooks.ts';
+import type { GatewayTelemetry } from '../telemetry/gateway-hooks.ts';
+import { createTelemetry } from '../telemetry/telemetry.ts';
+import type { Telemetry, TelemetryOptions } from '../telemetry/telemetry.ts';
 
 export interface GatewayOptions {
   host: ExchangeHost;
@@ -48,6 +54,13 @@ export interface GatewayOptions {
   log?: (line: string) => void;
   /** API keys (default: a fresh in-memory store; `perpx serve` passes one persisted in the data dir). */
   keys?: KeyStore;
+  /**
+   * OpenTelemetry (engine/telemetry): default on, metrics at /metrics + parent-based 1% traces
+   * (traces only when a trace exporter is configured). false: off, every hook a no-op.
+   */
+  telemetry?: TelemetryOptions | false;
+  /** WebSocket limits (engine/gateway/ws: streams, user data, WS API on this port). */
+  ws?: Partial<WsLimits>;
 }
 
 export interface GatewayHandle {
@@ -55,6 +68,9 @@ export interface GatewayHandle {
   port: number;
   state: GatewayState;
   server: Server;
+  /** null when telemetry is off. */
+  telemetry: Telemetry | null;
+  ws: WsGateway;
   /**
    * Stop listening; idle connections close now, busy ones get `graceMs` to finish their
    * response (default 0: close everything at once). The host is the caller's to close.
@@ -186,7 +202,7 @@ async function pipeline(ctx: Ctx): Promise<void> {
   else if (route.kind === 'apiKey') ctx.key = authenticateKey(gw.keys, ctx.req.headers['x-mbx-apikey']);
   else if (route.kind === 'admin' && !gw.admin!.matches(ctx.req.headers['x-perpx-admin'])) throw apiError(GW.UNAUTHORIZED);
   if (limited && route.orders > 0) chargeOrders(ctx);
-  await route.handler(ctx);
+  await gw.telemetry.runHandler(route.handler, ctx);
   if (!ctx.responded) throw new Error(`handler for ${route.method} ${route.path} did not respond`);
 }
 
@@ -245,6 +261,7 @@ function onRequest(gw: GatewayState, routes: RouteTable, req: IncomingMessage, r
   const byMethod = routes.get(path);
   const route = byMethod === undefined ? NOT_FOUND : (byMethod.get(req.method ?? '') ?? METHOD_NOT_ALLOWED);
   const ctx = new Ctx(gw, req, res, route, req.socket.remoteAddress ?? '', q < 0 ? '' : url.slice(q + 1));
+  gw.telemetry.onRequest(ctx);
   if (req.method === 'GET' || req.method === 'HEAD' || !hasBody(req)) {
     req.resume(); // a GET body is ignored (parameters travel in the query string)
     void dispatch(ctx);
@@ -286,12 +303,12 @@ function onClientError(gw: GatewayState, err: Error & { code?: string }, socket:
 
 // ---- start -------------------------------------------------------------------------------
 
-export function createGatewayState(opts: GatewayOptions): GatewayState {
+export function createGatewayState(opts: GatewayOptions, telemetry: GatewayTelemetry = NOOP_GATEWAY_TELEMETRY): GatewayState {
   const limits = { ...GATEWAY_LIMITS_DEFAULT, ...opts.limits };
   const rateLimits = { ...RATE_LIMITS_DEFAULT, ...opts.rateLimits };
   const markets = new Markets(opts.host.config);
   return {
-    host: opts.host,
+    host: telemetry.wrapHost(opts.host),
     markets,
     keys: opts.keys ?? new KeyStore(limits.apiKeysMax),
     listenKeys: new ListenKeys(),
@@ -303,12 +320,27 @@ export function createGatewayState(opts: GatewayOptions): GatewayState {
     now: opts.now ?? Date.now,
     log: opts.log ?? ((line) => console.error(line)),
     exchangeInfoTail: exchangeInfoTail(markets, rateLimits),
+    telemetry,
   };
 }
 
+const PROMETHEUS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+async function serveMetrics(ctx: Ctx): Promise<void> {
+  respond(ctx, 200, await ctx.gw.telemetry.telemetry!.metricsText(), PROMETHEUS_TYPE);
+}
+
+/** GET <metricsPath> (Prometheus text), not rate-limited, like the health routes. */
+function addMetricsRoute(routes: RouteTable, path: string): void {
+  if (routes.has(path)) throw new Error(`metrics path ${path} collides with an API route`);
+  routes.set(path, new Map([['GET', { method: 'GET', path, kind: 'health', weight: 0, weightOf: null, orders: 0, mutating: false, handler: serveMetrics }]]));
+}
+
 export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle> {
-  const state = createGatewayState(opts);
-  const routes = buildRoutes(state.admin !== null);
+  const tel = opts.telemetry === false ? null : await createTelemetry(opts.telemetry ?? {});
+  const routes = buildRoutes(opts.adminToken !== undefined && opts.adminToken !== '');
+  if (tel?.metricsPath != null) addMetricsRoute(routes, tel.metricsPath);
+  const state = createGatewayState(opts, gatewayTelemetry(tel, [...routes.values()].flatMap((m) => [...m.values()])));
   const l = state.limits;
   const server = createServer({
     maxHeaderSize: l.headerBytesMax,
@@ -321,11 +353,13 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
   server.maxConnections = l.connectionsMax;
   if (l.requestsPerSocketMax > 0) server.maxRequestsPerSocket = l.requestsPerSocketMax;
   server.on('clientError', (err: Error & { code?: string }, socket: Socket) => onClientError(state, err, socket));
+  const ws = attachWebSocket(state, server, opts.ws);
   const hostname = opts.hostname ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (e: Error) => void (tel === null ? reject(e) : tel.shutdown().then(() => reject(e), () => reject(e)));
+    server.once('error', failed);
     server.listen(opts.port ?? 0, hostname, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
@@ -336,8 +370,11 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
     port,
     state,
     server,
+    telemetry: tel,
+    ws,
     close: (graceMs = 0) => new Promise<void>((resolve) => {
-      server.close(() => resolve());
+      ws.close(graceMs);
+      server.close(() => void (tel === null ? resolve() : tel.shutdown().then(resolve, resolve)));
       server.closeIdleConnections();
       if (graceMs <= 0) {
         server.closeAllConnections();
