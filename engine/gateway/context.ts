@@ -8,6 +8,8 @@ import type { AdminToken, ApiKeyRecord, KeyStore, ListenKeys, ReplayGuard } from
 import type { Markets } from './markets.ts';
 import type { Params } from './params.ts';
 import type { Limiter } from './rate-limit.ts';
+import type { GatewayTelemetry } from '../telemetry/gateway-hooks.ts';
+import type { EngineStamps, TraceParent } from '../telemetry/stamps.ts';
 
 export type RouteKind = 'public' | 'signed' | 'apiKey' | 'admin' | 'health';
 
@@ -82,6 +84,8 @@ export interface GatewayState {
   readonly log: (line: string) => void;
   /** exchangeInfo after `"serverTime":<n>` (built once). */
   readonly exchangeInfoTail: string;
+  /** Stage hooks (engine/telemetry); no-op functions when telemetry is off. */
+  readonly telemetry: GatewayTelemetry;
 }
 
 const EMPTY_PARAMS: Params = new Map();
@@ -105,6 +109,13 @@ export class Ctx {
   usedOrders1m = -1;
   retryAfterS = 0;
   closeConnection = false;
+  /** Telemetry stage stamps (nowMs(); 0 = not reached) and the trace decision; set by gw.telemetry. */
+  startMs = 0;
+  handlerMs = 0;
+  submitMs = 0;
+  replyMs = 0;
+  engineStamps: EngineStamps | null = null;
+  trace: TraceParent | null = null;
 
   constructor(gw: GatewayState, req: IncomingMessage, res: ServerResponse, route: Route, ip: string, rawQuery: string) {
     this.gw = gw;
@@ -122,13 +133,17 @@ export class Ctx {
 
 const JSON_TYPE = 'application/json';
 
-/** Write a complete JSON response (idempotent: a second call is ignored). */
-export function respond(ctx: Ctx, status: number, body: string): void {
+/** Write a complete response, JSON unless told (idempotent: a second call is ignored). */
+export function respond(ctx: Ctx, status: number, body: string, contentType: string = JSON_TYPE): void {
   if (ctx.responded) return;
   ctx.responded = true;
   const res = ctx.res;
-  if (res.destroyed || res.headersSent) return;
-  const h: (string | number)[] = ['Content-Type', JSON_TYPE, 'Content-Length', Buffer.byteLength(body)];
+  if (!res.destroyed && !res.headersSent) writeResponse(ctx, res, status, body, contentType);
+  ctx.gw.telemetry.onResponse(ctx, status);
+}
+
+function writeResponse(ctx: Ctx, res: ServerResponse, status: number, body: string, contentType: string): void {
+  const h: (string | number)[] = ['Content-Type', contentType, 'Content-Length', Buffer.byteLength(body)];
   if (ctx.usedWeight >= 0) h.push('X-MBX-USED-WEIGHT-1M', ctx.usedWeight);
   if (ctx.usedOrders10s >= 0) h.push('X-MBX-ORDER-COUNT-10S', ctx.usedOrders10s, 'X-MBX-ORDER-COUNT-1M', ctx.usedOrders1m);
   if (ctx.retryAfterS > 0) h.push('Retry-After', ctx.retryAfterS);
