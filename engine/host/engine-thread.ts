@@ -25,6 +25,8 @@ import type { RingBuffers } from '../wire/spsc-ring.ts';
 import { InProcessHost } from './in-process-host.ts';
 import type { HostQuery } from './host.ts';
 import type { ProjectionLimits } from './projections.ts';
+import { nowMs } from '../telemetry/clock.ts';
+import type { EngineStamps } from '../telemetry/stamps.ts';
 
 export interface EngineThreadData {
   config: EngineConfig;
@@ -57,17 +59,25 @@ export type EngineThreadControl =
 /** The Engine + history as the journal's state machine. */
 class HostMachine implements StateMachine<Command> {
   readonly host: InProcessHost;
+  /** Stage stamps of the last apply (telemetry: read by the ack of that command). */
+  lastApplyStartMs = 0;
+  lastApplyEndMs = 0;
   constructor(config: EngineConfig, projections: Partial<ProjectionLimits>) {
     this.host = new InProcessHost(config, { queueMax: 1, projections });
   }
-  apply(command: Command): EngineEvent[] { return this.host.applyOne(command); }
+  apply(command: Command): EngineEvent[] {
+    this.lastApplyStartMs = nowMs();
+    const events = this.host.applyOne(command);
+    this.lastApplyEndMs = nowMs();
+    return events;
+  }
   replay(command: Command): void { this.host.engine.replay(command); }
   snapshot(): Uint8Array { return this.host.engine.snapshot(); }
   restore(bytes: Uint8Array): void { this.host.engine.restore(bytes); }
   stateHash(): string { return this.host.engine.stateHash(); }
 }
 
-interface Pending { id: number; command: Command }
+interface Pending { id: number; command: Command; applyStartMs: number; applyEndMs: number }
 
 async function main(d: EngineThreadData): Promise<void> {
   const port = parentPort!;
@@ -109,7 +119,8 @@ async function main(d: EngineThreadData): Promise<void> {
       return;
     }
     const events = result as EngineEvent[];
-    if (p.id !== 0) send({ kind: 'reply', id: p.id, ok: true, result: { seq, events } });
+    const stamps: EngineStamps = { applyStartMs: p.applyStartMs, applyEndMs: p.applyEndMs, durableMs: nowMs() };
+    if (p.id !== 0) send({ kind: 'reply', id: p.id, ok: true, result: { seq, events, stamps } });
     if (subscribed) send({ kind: 'applied', seq, command: p.command, events, nowMs: host.engine.nowMs });
   };
 
@@ -121,8 +132,14 @@ async function main(d: EngineThreadData): Promise<void> {
       send({ kind: 'reply', id, ok: false, code: -1008, message: 'Server is shutting down.' });
       return;
     }
-    const err = journal.trySubmit(command, onAck, { id, command });
+    // apply runs inside trySubmit: the stamps are filled in right after, before any ack.
+    const p: Pending = { id, command, applyStartMs: 0, applyEndMs: 0 };
+    const err = journal.trySubmit(command, onAck, p);
     if (err !== null) send({ kind: 'reply', id, ok: false, code: err.code, message: err.message });
+    else {
+      p.applyStartMs = machine.lastApplyStartMs;
+      p.applyEndMs = machine.lastApplyEndMs;
+    }
   };
 
   // Wall clock: advanceTime through the journal like any command (it moves funding and mark).
@@ -136,7 +153,7 @@ async function main(d: EngineThreadData): Promise<void> {
     if (e.clockStarted && now <= from) return;
     const target = e.clockStarted ? Math.min(now, from + stepMaxMs) : now;
     const command: Command = { type: 'advanceTime', timeMs: target };
-    if (journal.trySubmit(command, onAck, { id: 0, command }) === null) clockSubmittedMs = target;
+    if (journal.trySubmit(command, onAck, { id: 0, command, applyStartMs: 0, applyEndMs: 0 }) === null) clockSubmittedMs = target;
   };
   const timer = d.clockTickMs > 0 ? setInterval(tick, d.clockTickMs) : undefined;
   if (d.clockTickMs > 0) tick();
