@@ -1,0 +1,33 @@
+// The part of autocannon@9.0.0's programmatic API the harness uses (the package ships no types;
+// @types/autocannon describes 7.x).
+declare module 'autocannon' {
+  interface AutocannonOptions {
+    url: string;
+    connections?: number;
+    pipelining?: number;
+    duration?: number;
+    amount?: number;
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    workers?: number;
+  }
+  interface Stats {
+    average: number;
+    mean: number;
+    p50: number;
+    p99: number;
+    total: number;
+    max: number;
+  }
+  interface AutocannonResult {
+    duration: number;
+    requests: Stats;
+    latency: Stats & { p99_9?: number; p90: number };
+    errors: number;
+    timeouts: number;
+    non2xx: number;
+  }
+  function autocannon(opts: AutocannonOptions): Promise<AutocannonResult>;
+  export default autocannon;
+}
