@@ -31,7 +31,8 @@ export function apiServerView(o: ApiViewOptions): ServerView {
   return {
     async orders(account, symbol) {
       const out = new Map<string, OrderFacts>();
-      let from = 0;
+      // orderId=0 means "no from-id" (Binance: the newest `limit` orders); ids start at 1.
+      let from = 1;
       let closed = 0;
       for (;;) {
         const page = await signedGet(account, '/fapi/v1/allOrders', [['symbol', symbol], ['orderId', String(from)], ['limit', String(PAGE)]]) as Record<string, unknown>[];
