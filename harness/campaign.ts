@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { apiServerView } from './api-view.ts';
+import { startMetricsScraper } from './server-scrape.ts';
 import { checkRun } from './checker.ts';
 import type { HistoryOp } from './checker.ts';
 import { defaultRunId } from './load.ts';
@@ -177,6 +178,7 @@ export async function runCampaign(opts: CampaignOptions = {}): Promise<CampaignR
     const scenario = spikeScenario(accounts, opts.quick === true);
     const started = { v: 0 };
     const scraper = startScraper(server.url, server.adminToken, started);
+    const metrics = startMetricsScraper(server.url, started);
     let checkerOk = false;
     const out = await runToDirectory({
       scenario, target: server.url, runsDir, id, history: true,
@@ -185,7 +187,7 @@ export async function runCampaign(opts: CampaignOptions = {}): Promise<CampaignR
       onStart: (ms) => { started.v = ms; },
       decorate: async (result: RunResult) => {
         const scraped = scraper.stop();
-        result.server = { ...(result.server ?? {}) };
+        result.server = { ...(result.server ?? {}), ...metrics.stop() };
         result.notes = [...(result.notes ?? []), `server sequence advanced ${scraped.seq.values.length > 1 ? scraped.seq.values.at(-1)! - scraped.seq.values[0]! : 0} commands during the run`];
         if (opts.target === undefined) result.notes.push(`embedded server, journal policy ${opts.fsync ?? 'fsync'}; server log: server.log`);
         if (result.historyFile === null) return;
