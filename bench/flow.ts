@@ -96,7 +96,8 @@ export function flowBookLimits(o: Required<FlowOptions>): { maxPriceTicks: numbe
 const TAKER_RING = 64;
 const MARKETISH_TICKS = 50;
 
-class ShadowListener implements BookListener {
+/** Counts trades and traded lots; shared by the flow's shadow book and the matching bench. */
+export class CountingListener implements BookListener {
   trades = 0;
   tradedLots = 0;
   onTrade(_t: number, _m: number, _s: number, _p: number, qtyLots: number): void {
@@ -114,7 +115,7 @@ export function generateFlow(options: FlowOptions = {}): Flow {
   const n = o.commands;
   if (!(Number.isInteger(n) && n > 0)) throw new Error(`commands must be a positive integer: ${n}`);
   const rng = new Prng(o.seed);
-  const listener = new ShadowListener();
+  const listener = new CountingListener();
   const shadow = new OrderBook(flowBookLimits(o), listener);
   const op = new Uint8Array(n);
   const id = new Float64Array(n);

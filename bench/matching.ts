@@ -35,7 +35,7 @@ export type { GcSummary, LatencyUs } from './measure.ts';
 import { OrderBook as PeerBook, Side as PeerSide } from 'nodejs-order-book';
 import { OrderBook, BUY, SELL, TIF_GTC } from '../engine/core/orderbook.ts';
 import type { BookListener, Side, Tif } from '../engine/core/orderbook.ts';
-import { generateFlow, flowBookLimits, flowDigest, OP_PLACE, OP_CANCEL } from './flow.ts';
+import { CountingListener, generateFlow, flowBookLimits, flowDigest, OP_PLACE, OP_CANCEL } from './flow.ts';
 import type { Flow, FlowStats } from './flow.ts';
 
 export interface MatchingBenchOptions {
@@ -107,18 +107,6 @@ const PEER_VERSION = '10.1.1';
 
 // ---- drivers (one per book and mode, so each loop stays monomorphic) -------------------
 
-class CountingListener implements BookListener {
-  trades = 0;
-  tradedLots = 0;
-  onTrade(_t: number, _m: number, _s: number, _p: number, qtyLots: number): void {
-    this.trades++;
-    this.tradedLots += qtyLots;
-  }
-  onMakerExpired(): void {}
-  makerCapLots(): number {
-    return Number.MAX_SAFE_INTEGER;
-  }
-}
 
 function newPerpx(flow: Flow): OrderBook {
   return new OrderBook(flowBookLimits(flow.options), new CountingListener());
