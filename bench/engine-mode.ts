@@ -63,7 +63,6 @@ export function createEngineDriver(f: Flow): EngineDriver {
   const tick: AdvanceTime = { type: 'advanceTime', timeMs: T0 };
   const index: SetIndexPrice = { type: 'setIndexPrice', symbolId: 0, priceTicks: o.startMidTicks };
   const engineId = new Float64Array(f.count + 2);
-  const book = engine.books[0]!;
   let mid = o.startMidTicks;
 
   const driver: EngineDriver = {
@@ -93,11 +92,11 @@ export function createEngineDriver(f: Flow): EngineDriver {
         } else {
           // Binance modify takes the new total quantity: executed + the new resting size.
           const id = engineId[f.id[i]!]!;
-          const slot = book.slotOf(id);
+          const r = engine.restingOrderIndex(0, id);
           modify.accountId = f.owner[i]!;
           modify.orderId = id;
           modify.priceTicks = f.price[i]!;
-          modify.qtyLots = (slot < 0 ? 0 : engine.orders.execQty[slot]!) + f.qty[i]!;
+          modify.qtyLots = (r < 0 ? 0 : engine.orders.execQty[r]!) + f.qty[i]!;
           if (record !== undefined) record(modify);
           engine.execute(modify);
         }

@@ -85,10 +85,9 @@ describe('engine invariants (property-based)', () => {
     for (let a = 0; a < engine.accountCount; a++) {
       for (let s = 0; s < engine.nSymbols; s++) {
         for (const { id } of engine.openOrderIds(a, s)) {
-          const slot = engine.books[s]!.slotOf(id);
-          if (slot < 0) continue; // conditional, not on the book
-          const r = slot + engine.books.slice(0, s).reduce((n, b) => n + b.limits.maxOrders, 0);
-          const resting = engine.books[s]!.ordQty[slot]!;
+          const r = engine.restingOrderIndex(s, id);
+          if (r < 0) continue; // conditional, not on the book
+          const resting = engine.books[s]!.ordQty[engine.books[s]!.slotOf(id)]!;
           if ((o.flags[r]! & 1) === 0) expect(resting + o.execQty[r]!).toBe(o.origQty[r]!);
           else expect(resting + o.execQty[r]!).toBeLessThanOrEqual(o.origQty[r]!);
         }
@@ -157,9 +156,9 @@ describe('engine invariants (property-based)', () => {
       let sum = 0;
       for (let s = 0; s < engine.nSymbols; s++) {
         for (const { id } of engine.openOrderIds(a, s)) {
-          const slot = engine.books[s]!.slotOf(id);
-          if (slot < 0) continue; // conditional orders reserve nothing
-          sum += engine.orders.reserved[slot + engine.books.slice(0, s).reduce((n, b) => n + b.limits.maxOrders, 0)]!;
+          const r = engine.restingOrderIndex(s, id);
+          if (r < 0) continue; // conditional orders reserve nothing
+          sum += engine.orders.reserved[r]!;
         }
       }
       expect(engine.orderMargin[a]).toBe(sum);

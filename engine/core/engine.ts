@@ -346,10 +346,7 @@ export class Engine implements StateMachine<Command>, BookListener {
   /** Maintenance margin of a position notional: ceil(notional × MMR) − cum of its tier. */
   maintMargin(s: SymbolSpec, notionalUnits: number): number {
     if (notionalUnits === 0) return 0;
-    const brackets = s.brackets;
-    let i = 0;
-    while (i < brackets.length - 1 && notionalUnits > brackets[i]!.notionalCapUnits) i++;
-    const b = brackets[i]!;
+    const b = this.bracketOf(s, notionalUnits);
     return mulDivCeil(notionalUnits, b.maintMarginRatioE8, RATE_ONE_E8) - b.cumUnits;
   }
 
@@ -950,6 +947,12 @@ export class Engine implements StateMachine<Command>, BookListener {
     const o = this.orders;
     for (let r = this.accHead[a]!; r !== NIL; r = o.accNext[r]!) if (sym < 0 || o.symbol[r] === sym) out.push(r);
     return out.sort((x, y) => o.id[x]! - o.id[y]!);
+  }
+
+  /** OrderTable index of an order resting on a symbol's book, or -1. */
+  restingOrderIndex(sym: number, orderId: number): number {
+    const slot = this.books[sym]!.slotOf(orderId);
+    return slot < 0 ? NIL : this.symBase[sym]! + slot;
   }
 
   /** Ids and client ids of an account's open orders in one symbol (ascending id). */

@@ -26,6 +26,16 @@ export class HostError extends Error {
   }
 }
 
+/** -1008 because the bounded queue is full (shed load at once, never queue without bound). */
+export function overloadedError(): HostError {
+  return new HostError(HOST_OVERLOADED, 'Server is currently overloaded with other requests. Please try again in a few minutes.');
+}
+
+/** -1008 because the host stopped accepting (shutdown). */
+export function shuttingDownError(): HostError {
+  return new HostError(HOST_OVERLOADED, 'Server is shutting down.');
+}
+
 export interface SubmitResult {
   /** Position of the command in the host's sequence (gap-free, starting at 1). */
   seq: number;

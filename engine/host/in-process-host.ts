@@ -13,7 +13,7 @@ import type { EngineEvent } from '../core/events.ts';
 import { Engine } from '../core/engine.ts';
 import { assert } from '../core/int.ts';
 import { F_CONDITIONAL } from '../core/orders.ts';
-import { HOST_OVERLOADED, HostError } from './host.ts';
+import { HOST_OVERLOADED, HostError, overloadedError, shuttingDownError } from './host.ts';
 import type { AppliedCommand, ExchangeHost, HostQuery, HostStatus, QueryOf, QueryResult, QueryType, SubmitResult } from './host.ts';
 import { PROJECTION_LIMITS_DEFAULT, Projections } from './projections.ts';
 import type { ProjectionLimits } from './projections.ts';
@@ -97,9 +97,9 @@ export class InProcessHost implements ExchangeHost {
 
   submit(command: Command): Promise<SubmitResult> {
     if (this.failure !== null) return Promise.reject(new HostError(HOST_OVERLOADED, 'Engine stopped after an internal error.'));
-    if (this.closed) return Promise.reject(new HostError(HOST_OVERLOADED, 'Server is shutting down.'));
+    if (this.closed) return Promise.reject(shuttingDownError());
     if (this.qLength >= this.queueMax) {
-      return Promise.reject(new HostError(HOST_OVERLOADED, 'Server is currently overloaded with other requests. Please try again in a few minutes.'));
+      return Promise.reject(overloadedError());
     }
     const w = Promise.withResolvers<SubmitResult>();
     const i = (this.qHead + this.qLength) % this.queueMax;

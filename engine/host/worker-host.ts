@@ -9,7 +9,7 @@ import type { Command } from '../core/commands.ts';
 import type { EngineConfig } from '../core/config.ts';
 import { COMMAND_BYTES_MAX, encodeCommandInto } from '../wire/command-codec.ts';
 import { createRing, RingProducer } from '../wire/spsc-ring.ts';
-import { HOST_OVERLOADED, HostError } from './host.ts';
+import { HOST_OVERLOADED, HostError, overloadedError, shuttingDownError } from './host.ts';
 import type { AppliedCommand, ExchangeHost, QueryOf, QueryResult, QueryType, SubmitResult } from './host.ts';
 import type { ProjectionLimits } from './projections.ts';
 import type { EngineThreadControl, EngineThreadData, EngineThreadMessage } from './engine-thread.ts';
@@ -113,11 +113,11 @@ export class WorkerHost implements ExchangeHost {
 
   submit(command: Command): Promise<SubmitResult> {
     if (this.failure !== null) return Promise.reject(new HostError(HOST_OVERLOADED, `Engine stopped: ${this.failure}`));
-    if (this.closed) return Promise.reject(new HostError(HOST_OVERLOADED, 'Server is shutting down.'));
-    if (this.pending.size >= this.pendingMax) return Promise.reject(new HostError(HOST_OVERLOADED, 'Server is currently overloaded with other requests. Please try again in a few minutes.'));
+    if (this.closed) return Promise.reject(shuttingDownError());
+    if (this.pending.size >= this.pendingMax) return Promise.reject(overloadedError());
     const p = this.producer;
     const off = p.reserve(COMMAND_BYTES_MAX + 4);
-    if (off < 0) return Promise.reject(new HostError(HOST_OVERLOADED, 'Server is currently overloaded with other requests. Please try again in a few minutes.'));
+    if (off < 0) return Promise.reject(overloadedError());
     const id = this.nextId++;
     const n = encodeCommandInto(command, p.view, p.bytes, off + 4, COMMAND_BYTES_MAX);
     if (n < 0) return Promise.reject(new HostError(-1102, 'Command too large.'));
@@ -135,7 +135,7 @@ export class WorkerHost implements ExchangeHost {
 
   query<K extends QueryType>(q: QueryOf<K>): Promise<QueryResult<K>> {
     if (this.failure !== null) return Promise.reject(new HostError(HOST_OVERLOADED, `Engine stopped: ${this.failure}`));
-    if (this.pending.size >= this.pendingMax) return Promise.reject(new HostError(HOST_OVERLOADED, 'Server is currently overloaded with other requests. Please try again in a few minutes.'));
+    if (this.pending.size >= this.pendingMax) return Promise.reject(overloadedError());
     const id = this.nextId++;
     const w = Promise.withResolvers<QueryResult<K>>();
     this.pending.set(id, w as unknown as Waiter);
