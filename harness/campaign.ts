@@ -9,13 +9,11 @@
 // `perpx run --target http://host:port --admin-token T` runs the same against a running
 // perpx instead of starting one.
 
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { adminPost, startEmbeddedServer } from './embedded-server.ts';
+import type { EmbeddedServer } from './embedded-server.ts';
 import { apiServerView } from './api-view.ts';
 import { startMetricsScraper } from './server-scrape.ts';
 import { checkRun } from './checker.ts';
@@ -27,7 +25,6 @@ import { DEFAULT_RUNS_DIR, runToDirectory } from './run-dir.ts';
 import type { RunToDirectoryResult } from './run-dir.ts';
 import type { Scenario } from './scenario.ts';
 
-const SERVE = fileURLToPath(new URL('../engine/gateway/serve.ts', import.meta.url));
 const ACCOUNTS = 24;
 const DEPOSIT = '1000000';
 const MID_PRICE = 50_000;
@@ -75,62 +72,11 @@ export function spikeScenario(accounts: { apiKey: string; secretKey: string }[],
 interface Server {
   url: string;
   adminToken: string;
-  child: ChildProcess | null;
-  stop(): Promise<number | null>;
+  embedded: EmbeddedServer | null;
+  stop(): Promise<number | string | null>;
 }
 
-async function startServer(dataDir: string, logFile: string, fsync: string, log: (l: string) => void): Promise<Server> {
-  const adminToken = randomBytes(24).toString('hex');
-  const configFile = join(dataDir, '..', 'server-config.json');
-  writeFileSync(configFile, JSON.stringify({ host: { projections: { historyOrdersPerAccountMax: HISTORY_ORDERS_PER_ACCOUNT, historyOrdersTotalMax: 5_000_000, historyTradesPerAccountMax: 10_000 } } }, null, 2));
-  const child = spawn(process.execPath, [SERVE, '--port', '0', '--host', '127.0.0.1', '--data', dataDir, '--fsync', fsync, '--no-rate-limit', '--config', configFile], {
-    env: { ...process.env, PERPX_ADMIN_TOKEN: adminToken }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const out = createWriteStream(logFile);
-  let text = '';
-  const onData = (d: Buffer) => {
-    out.write(d);
-    text += d.toString();
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-  const url = await new Promise<string>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`embedded server did not start within 30 s:\n${text}`)), 30_000);
-    const poll = setInterval(() => {
-      const m = /listening on (http:\/\/\S+)/.exec(text);
-      if (m !== null) {
-        clearTimeout(timer);
-        clearInterval(poll);
-        res(m[1]!);
-      }
-    }, 20);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      clearInterval(poll);
-      rej(new Error(`embedded server exited (${code}) before listening:\n${text}`));
-    });
-  });
-  for (const line of text.split('\n')) if (/fsync policy|recovered|WARNING/.test(line)) log(`server: ${line}`);
-  return {
-    url, adminToken, child,
-    async stop() {
-      child.kill('SIGTERM');
-      const code = await exited;
-      out.end();
-      return code;
-    },
-  };
-}
-
-async function admin(url: string, token: string, path: string, params: Record<string, string>): Promise<Record<string, unknown>> {
-  const res = await fetch(`${url}/admin/v1/${path}`, {
-    method: 'POST', headers: { 'x-perpx-admin': token, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(params).toString(),
-  });
-  const body = await res.json() as Record<string, unknown>;
-  if (!res.ok) throw new Error(`admin ${path} → ${res.status} ${JSON.stringify(body)}`);
-  return body;
-}
+const admin = adminPost;
 
 /** Scrape /healthz-adjacent numbers once a second: queue depth and state from the admin totals. */
 function startScraper(url: string, token: string, startMsRef: { v: number }): { stop: () => { seq: TimeSeries } } {
@@ -162,10 +108,14 @@ export async function runCampaign(opts: CampaignOptions = {}): Promise<CampaignR
   if (opts.target === undefined) {
     const fsync = opts.fsync ?? 'fsync';
     log(`perpx run: starting an embedded perpx serve (journal in ${join(dir, 'server-data')}, fsync policy ${fsync})`);
-    server = await startServer(join(dir, 'server-data'), join(dir, 'server.log'), fsync, log);
+    const embedded = await startEmbeddedServer({
+      dataDir: join(dir, 'server-data'), logFile: join(dir, 'server.log'), fsync, log,
+      config: { host: { projections: { historyOrdersPerAccountMax: HISTORY_ORDERS_PER_ACCOUNT, historyOrdersTotalMax: 5_000_000, historyTradesPerAccountMax: 10_000 } } },
+    });
+    server = { url: embedded.url, adminToken: embedded.adminToken, embedded, stop: () => embedded.stop() };
   } else {
     if (opts.adminToken === undefined) throw new Error('--target needs --admin-token (accounts are created through the admin API)');
-    server = { url: opts.target.replace(/\/$/, ''), adminToken: opts.adminToken, child: null, stop: async () => null };
+    server = { url: opts.target.replace(/\/$/, ''), adminToken: opts.adminToken, embedded: null, stop: async () => null };
   }
   try {
     log(`perpx run: target ${server.url}; creating ${ACCOUNTS} accounts with ${DEPOSIT} USDT each`);
@@ -208,6 +158,6 @@ export async function runCampaign(opts: CampaignOptions = {}): Promise<CampaignR
     return { ...out, checkerOk, exitCode: out.exitCode === 0 && !checkerOk ? 1 : out.exitCode };
   } finally {
     const code = await server.stop();
-    if (server.child !== null) log(`perpx run: embedded server stopped (exit ${code})`);
+    if (server.embedded !== null) log(`perpx run: embedded server stopped (exit ${String(code)})`);
   }
 }
