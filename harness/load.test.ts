@@ -123,13 +123,14 @@ describe('open-model load generator', () => {
     const r = await runLoad({
       scenario: {
         name: 'errors', workers: 1, timeoutMs: 300, profile: { kind: 'constant', rate: 40, duration: 1 },
-        request: { factory: 'static', path: '/x', seqHeader: 'x-seq' }, thresholds: ['error_rate < 1%'],
+        request: { factory: 'static', path: '/x', seqHeader: 'x-seq' }, thresholds: ['error_rate < 1%'], expectedErrors: ['-2019'],
       },
       target,
     });
     expect(r.totals.errors).toEqual({ '400:-2019': 10, '503:-1008': 10, timeout: 10 });
-    expect(r.totals).toMatchObject({ ok: 10, fail: 10, info: 20 });
+    expect(r.totals).toMatchObject({ ok: 10, fail: 10, info: 20, expectedErrors: 10 });
     expect(r.totals.errorRate).toBeCloseTo(0.75);
+    expect(r.totals.unexpectedErrorRate).toBeCloseTo(0.5);
     expect(r.totals.timeoutRate).toBeCloseTo(0.25);
     expect(r.thresholds[0]).toMatchObject({ pass: false });
     expect(r.series.errorsByCode.timeout).toEqual([10]);

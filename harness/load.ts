@@ -39,6 +39,17 @@ export interface Progress {
   p99Ms: number | null;
   errors: number;
   lagMaxMs: number;
+  /** Seconds whose requests all completed since the previous progress call (live views); set when onProgress is. */
+  slices?: SliceProgress[];
+}
+
+/** One second of the schedule once every request sent in it has completed. */
+export interface SliceProgress {
+  /** 0-based second of the schedule (covers [second, second + 1)). */
+  second: number;
+  corrected: LatencySummary;
+  service: LatencySummary;
+  errorsByCode: Record<string, number>;
 }
 
 export interface LoadOptions {
@@ -228,6 +239,7 @@ class Coordinator {
   private readonly series: RunSeries;
   private readonly ticks = new Map<number, { n: number; sent: number; completed: number; inFlight: number; backlog: number; lagMaxMs: number }>();
   private latestP99Ms: number | null = null;
+  private readonly pendingSlices: SliceProgress[] = [];
   private lateCount = 0;
   private errorsSoFar = 0;
   private readonly scenario: NormalizedScenario;
@@ -280,8 +292,15 @@ class Coordinator {
       }
     }
     agg.parts = [];
-    setSlice(s.corrected, i, summarize(corrected));
-    setSlice(s.service, i, summarize(service));
+    const correctedSummary = summarize(corrected);
+    const serviceSummary = summarize(service);
+    setSlice(s.corrected, i, correctedSummary);
+    setSlice(s.service, i, serviceSummary);
+    if (this.onProgress !== undefined) {
+      const errorsByCode: Record<string, number> = {};
+      for (const [code, arr] of Object.entries(s.errorsByCode)) if (arr[i]! > 0) errorsByCode[code] = arr[i]!;
+      this.pendingSlices.push({ second: i, corrected: correctedSummary, service: serviceSummary, errorsByCode });
+    }
     this.sliceB64.corrected[i] = encodeHistogram(corrected);
     this.sliceB64.service[i] = encodeHistogram(service);
     this.totalCorrected.add(corrected);
@@ -305,7 +324,7 @@ class Coordinator {
     this.onProgress?.({
       second: second + 1, phase: phaseAt(this.profile, second + 0.5), offeredRps: this.series.offeredRps[second] ?? 0,
       sentRps: cur.sent, completedRps: cur.completed, inFlight: cur.inFlight, backlog: cur.backlog,
-      p99Ms: this.latestP99Ms, errors: this.errorsSoFar, lagMaxMs: cur.lagMaxMs,
+      p99Ms: this.latestP99Ms, errors: this.errorsSoFar, lagMaxMs: cur.lagMaxMs, slices: this.pendingSlices.splice(0),
     });
   }
 
@@ -354,6 +373,7 @@ class Coordinator {
     };
     const invalidReasons = generatorInvalidReasons(generator, r.workerErrors, percentileMs(this.totalCorrected, 99) || 0);
     if (r.aborted) invalidReasons.push('the run was aborted before the schedule ended');
+    const expectedErrors = countExpectedErrors(errors, this.scenario.expectedErrors);
     const totals: RunResult['totals'] = {
       intended, sent, completed, ok: sum(s.ok), fail, info, dropped, capBlocked, late, errors,
       offeredRps: this.profile.totalArrivals / durationS,
@@ -361,12 +381,14 @@ class Coordinator {
       throughputRps: completed / elapsedS,
       errorRate: intended === 0 ? 0 : (fail + info + dropped) / intended,
       timeoutRate: intended === 0 ? 0 : (errors.timeout ?? 0) / intended,
+      expectedErrors,
+      unexpectedErrorRate: intended === 0 ? 0 : (fail + info + dropped - expectedErrors) / intended,
       achievedRatio: intended === 0 ? 1 : sent / intended,
     };
     const hists: Record<'corrected' | 'service' | 'lag', Histogram> = { corrected: this.totalCorrected, service: this.totalService, lag };
     const inputs: ThresholdInputs = {
       latencyMs: (which: 'corrected' | 'service' | 'lag', stat: LatencyStat) => statMs(hists[which], stat),
-      errorRate: totals.errorRate, timeoutRate: totals.timeoutRate, achievedRatio: totals.achievedRatio,
+      errorRate: totals.errorRate, timeoutRate: totals.timeoutRate, unexpectedErrorRate: totals.unexpectedErrorRate, achievedRatio: totals.achievedRatio,
       throughputRps: totals.throughputRps, achievedRps: totals.achievedRps,
     };
     const thresholds = evaluateThresholds(this.scenario.thresholds.map(parseThreshold), inputs);
@@ -396,4 +418,15 @@ function statMs(h: Histogram, stat: LatencyStat): number {
   if (stat === 'mean') return h.mean / 1000;
   if (stat === 'max') return h.getValueAtPercentile(100) / 1000;
   return percentileMs(h, stat.percentile);
+}
+
+/** Error keys are "<http status>:<binance code>" (or "timeout", "network"...): count those whose code is expected. */
+export function countExpectedErrors(errors: Record<string, number>, expectedCodes: readonly string[]): number {
+  if (expectedCodes.length === 0) return 0;
+  let n = 0;
+  for (const [key, count] of Object.entries(errors)) {
+    const code = key.slice(key.lastIndexOf(':') + 1);
+    if (expectedCodes.includes(code)) n += count;
+  }
+  return n;
 }

@@ -40,6 +40,10 @@ export interface RunTotals {
   /** (fail + info + dropped) / intended. */
   errorRate: number;
   timeoutRate: number;
+  /** Errors whose code the scenario lists in expectedErrors (business rejections by design). */
+  expectedErrors: number;
+  /** (fail + info + dropped − expectedErrors) / intended. */
+  unexpectedErrorRate: number;
   /** sent / intended. */
   achievedRatio: number;
 }

@@ -45,6 +45,10 @@ export interface Scenario {
   /** Per-request timeout from the actual send (ms). */
   timeoutMs?: number;
   generator?: GeneratorLimits;
+  /** Binance error codes the flow produces by design (e.g. "-2011": a cancel that lost the race
+   * with a fill). Still counted in error_rate; excluded from unexpected_error_rate and shown
+   * apart in the report. */
+  expectedErrors?: string[];
 }
 
 export interface NormalizedScenario {
@@ -61,6 +65,7 @@ export interface NormalizedScenario {
   maxBacklogPerWorker: number;
   timeoutMs: number;
   generator: Required<GeneratorLimits>;
+  expectedErrors: string[];
 }
 
 export const maxWorkers = 32;
@@ -101,6 +106,10 @@ export function normalizeScenario(raw: unknown, baseDir: string = process.cwd())
       generator[k] = gen[k];
     }
   }
+  const expectedErrors = s.expectedErrors ?? [];
+  if (!Array.isArray(expectedErrors) || !expectedErrors.every((c) => typeof c === 'string' && /^-?\d+$/.test(c))) {
+    throw new Error('scenario.expectedErrors must be an array of error codes like "-2011"');
+  }
   const out: NormalizedScenario = {
     name: s.name,
     description: typeof s.description === 'string' ? s.description : '',
@@ -115,6 +124,7 @@ export function normalizeScenario(raw: unknown, baseDir: string = process.cwd())
     maxBacklogPerWorker: s.maxBacklogPerWorker === undefined ? 1_000_000 : intIn(s.maxBacklogPerWorker, 0, maxBacklogPerWorkerLimit, 'scenario.maxBacklogPerWorker'),
     timeoutMs: s.timeoutMs === undefined ? 10_000 : intIn(s.timeoutMs, 1, 600_000, 'scenario.timeoutMs'),
     generator,
+    expectedErrors: expectedErrors as string[],
   };
   // All of them by default: a latency hiccup that fills the in-flight slots would otherwise open
   // new connections mid-run, each ~0.5 ms of generator CPU, which stalls the generator and

@@ -13,7 +13,7 @@ const inputs: ThresholdInputs = {
     if (stat === 'mean') return base / 2;
     return (base * stat.percentile) / 99;
   },
-  errorRate: 0.0005, timeoutRate: 0, achievedRatio: 0.995, throughputRps: 1200, achievedRps: 1210,
+  errorRate: 0.0005, timeoutRate: 0, unexpectedErrorRate: 0.0002, achievedRatio: 0.995, throughputRps: 1200, achievedRps: 1210,
 };
 
 describe('thresholds', () => {
@@ -43,6 +43,13 @@ describe('thresholds', () => {
     expect(results[0]!.actual).toBeCloseTo(40);
     expect(formatThresholdValue(results[2]!.actual, results[2]!.unit)).toBe('0.0500%');
     expect(formatThresholdValue(null, 'ms')).toBe('n/a');
+  });
+
+  it('unexpected_error_rate is its own metric (expected business rejections excluded)', () => {
+    const [strict, loose] = evaluateThresholds(['unexpected_error_rate < 0.01%', 'unexpected_error_rate < 0.1%'].map(parseThreshold), inputs);
+    expect(strict).toMatchObject({ pass: false, actual: 0.0002 });
+    expect(loose).toMatchObject({ pass: true, actual: 0.0002 });
+    expect(toK6Threshold(parseThreshold('unexpected_error_rate < 0.1%'))).toBeNull();
   });
 
   it('an unmeasurable metric fails with actual null (no NaN in results)', () => {

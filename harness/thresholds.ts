@@ -10,7 +10,7 @@ export type ThresholdOp = '<' | '<=' | '>' | '>=' | '==';
 
 export type ThresholdMetric =
   | { kind: 'latency'; which: 'corrected' | 'service' | 'lag'; stat: LatencyStat }
-  | { kind: 'ratio'; name: 'error_rate' | 'timeout_rate' | 'achieved_ratio' }
+  | { kind: 'ratio'; name: 'error_rate' | 'unexpected_error_rate' | 'timeout_rate' | 'achieved_ratio' }
   | { kind: 'rate'; name: 'throughput' | 'achieved_rate' };
 
 export type LatencyStat = { percentile: number } | 'min' | 'mean' | 'max';
@@ -38,6 +38,7 @@ export interface ThresholdInputs {
   latencyMs(which: 'corrected' | 'service' | 'lag', stat: LatencyStat): number;
   errorRate: number;
   timeoutRate: number;
+  unexpectedErrorRate: number;
   achievedRatio: number;
   throughputRps: number;
   achievedRps: number;
@@ -68,7 +69,7 @@ export function parseThreshold(source: string): Threshold {
 }
 
 function parseMetric(name: string, source: string): ThresholdMetric {
-  if (name === 'error_rate' || name === 'timeout_rate' || name === 'achieved_ratio') return { kind: 'ratio', name };
+  if (name === 'error_rate' || name === 'unexpected_error_rate' || name === 'timeout_rate' || name === 'achieved_ratio') return { kind: 'ratio', name };
   if (name === 'throughput' || name === 'achieved_rate') return { kind: 'rate', name };
   let which: 'corrected' | 'service' | 'lag' = 'corrected';
   let stat = name;
@@ -104,7 +105,12 @@ function actualValue(metric: ThresholdMetric, inputs: ThresholdInputs): number {
     case 'latency':
       return inputs.latencyMs(metric.which, metric.stat);
     case 'ratio':
-      return metric.name === 'error_rate' ? inputs.errorRate : metric.name === 'timeout_rate' ? inputs.timeoutRate : inputs.achievedRatio;
+      switch (metric.name) {
+        case 'error_rate': return inputs.errorRate;
+        case 'unexpected_error_rate': return inputs.unexpectedErrorRate;
+        case 'timeout_rate': return inputs.timeoutRate;
+        case 'achieved_ratio': return inputs.achievedRatio;
+      }
     case 'rate':
       return metric.name === 'throughput' ? inputs.throughputRps : inputs.achievedRps;
   }

@@ -116,14 +116,30 @@ export function computeFindings(r: RunResult, saturation: Saturation): Finding[]
         'A closed-loop tool measuring only service time would not see this wait (coordinated omission).',
     });
   }
+  // Business rejections the flow produces by design (scenario.expectedErrors, e.g. -2011 for a
+  // cancel that lost the race with a fill) are reported apart, as information.
+  const expectedCodes = r.scenario.expectedErrors ?? [];
+  const isExpected = (key: string): boolean => expectedCodes.includes(key.slice(key.lastIndexOf(':') + 1));
   const errorCodes = Object.entries(r.totals.errors).sort((a, b) => b[1] - a[1]);
-  if (errorCodes.length > 0) {
-    const [code, n] = errorCodes[0]!;
-    const total = errorCodes.reduce((a, e) => a + e[1], 0);
+  const unexpected = errorCodes.filter(([k]) => !isExpected(k));
+  const expected = errorCodes.filter(([k]) => isExpected(k));
+  const intended = Math.max(1, r.totals.intended);
+  if (unexpected.length > 0) {
+    const [code, n] = unexpected[0]!;
+    const total = unexpected.reduce((a, e) => a + e[1], 0);
+    const rate = total / intended;
     out.push({
-      severity: r.totals.errorRate > 0.01 ? 'critical' : 'warning',
-      title: `${total.toLocaleString('en-US')} errors (${(r.totals.errorRate * 100).toFixed(3)}% of intended); most common ${code} × ${n.toLocaleString('en-US')}`,
-      detail: errorCodes.map(([k, v]) => `${k}: ${v}`).join(', '),
+      severity: rate > 0.01 ? 'critical' : 'warning',
+      title: `${total.toLocaleString('en-US')} errors (${(rate * 100).toFixed(3)}% of intended); most common ${code} × ${n.toLocaleString('en-US')}`,
+      detail: unexpected.map(([k, v]) => `${k}: ${v}`).join(', '),
+    });
+  }
+  if (expected.length > 0) {
+    const total = expected.reduce((a, e) => a + e[1], 0);
+    out.push({
+      severity: 'info',
+      title: `${total.toLocaleString('en-US')} expected business rejections (${(total / intended * 100).toFixed(3)}% of intended), not counted as failures`,
+      detail: `${expected.map(([k, v]) => `${k}: ${v}`).join(', ')} — codes the scenario declares as produced by its flow by design (expectedErrors: ${expectedCodes.join(', ')})`,
     });
   }
   if (r.totals.achievedRatio < 0.99) {

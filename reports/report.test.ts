@@ -94,6 +94,20 @@ describe('report builder', () => {
     expect(titles.some((t) => /thresholds failed/.test(t))).toBe(true);
     expect(analysis.verdict).toBe('FAIL');
   });
+
+  it('reports error codes the scenario expects apart from failures, as information', () => {
+    const r = syntheticResult({});
+    const plain = buildReport(r).analysis.findings;
+    expect(plain.some((f) => /errors \(.*most common 400:-2019/.test(f.title) && f.severity !== 'info')).toBe(true);
+    r.scenario.expectedErrors = ['-2019'];
+    const findings = buildReport(r).analysis.findings;
+    const expected = findings.find((f) => /expected business rejections/.test(f.title));
+    expect(expected?.severity).toBe('info');
+    expect(expected?.detail).toMatch(/400:-2019: \d+/);
+    const failures = findings.find((f) => /errors \(/.test(f.title) && f.severity !== 'info');
+    expect(failures?.title).toMatch(/most common 503:-1008/);
+    expect(failures?.detail).not.toMatch(/-2019/);
+  });
 });
 
 describe('knee detection', () => {

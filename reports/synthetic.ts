@@ -86,11 +86,12 @@ export function syntheticResult(opts: SyntheticOptions = {}): RunResult {
     intended, sent: intended, completed: intended, ok: sum(series.ok), fail: sum(series.fail), info: sum(series.info), dropped: 0,
     capBlocked: sum(series.capBlocked), late: 0, errors, offeredRps: profile.totalArrivals / profile.durationS, achievedRps: intended / profile.durationS,
     throughputRps: intended / profile.durationS, errorRate: (errors['400:-2019'] + errors['503:-1008']) / intended, timeoutRate: 0, achievedRatio: 1,
+    expectedErrors: 0, unexpectedErrorRate: (errors['400:-2019'] + errors['503:-1008']) / intended,
   };
   const hist = { corrected: totalC, service: totalS, lag };
   const thresholds = evaluateThresholds(scenario.thresholds.map(parseThreshold), {
     latencyMs: (which, stat) => (typeof stat === 'object' ? hist[which].getValueAtPercentile(stat.percentile) / 1000 : latency[which].maxMs),
-    errorRate: totals.errorRate, timeoutRate: 0, achievedRatio: 1, throughputRps: totals.throughputRps, achievedRps: totals.achievedRps,
+    errorRate: totals.errorRate, timeoutRate: 0, unexpectedErrorRate: totals.unexpectedErrorRate, achievedRatio: 1, throughputRps: totals.throughputRps, achievedRps: totals.achievedRps,
   });
   const perWorker = [0, 1].map((w) => ({
     worker: w, eldP50Ms: 0.1, eldP99Ms: 0.8, eldMaxMs: 3, elu: 0.4, cpuPct: 35,
