@@ -12,7 +12,8 @@
 import { createReadStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { adminPost, startEmbeddedServer } from './embedded-server.ts';
+import { startEmbeddedServer } from './embedded-server.ts';
+import { createFundedAccounts } from './accounts.ts';
 import type { EmbeddedServer } from './embedded-server.ts';
 import { apiServerView } from './api-view.ts';
 import { startMetricsScraper } from './server-scrape.ts';
@@ -29,7 +30,7 @@ const ACCOUNTS = 24;
 const DEPOSIT = '1000000';
 const MID_PRICE = 50_000;
 /** Large enough that every order of a campaign stays queryable for the checker. */
-const HISTORY_ORDERS_PER_ACCOUNT = 200_000;
+export const HISTORY_ORDERS_PER_ACCOUNT = 200_000;
 
 export interface CampaignOptions {
   target?: string;
@@ -78,8 +79,6 @@ interface Server {
   stop(): Promise<number | string | null>;
 }
 
-const admin = adminPost;
-
 /** Scrape /healthz-adjacent numbers once a second: queue depth and state from the admin totals. */
 function startScraper(url: string, token: string, startMsRef: { v: number }): { stop: () => { seq: TimeSeries } } {
   const seq: TimeSeries = { tS: [], values: [] };
@@ -93,7 +92,7 @@ function startScraper(url: string, token: string, startMsRef: { v: number }): { 
   return { stop: () => { clearInterval(timer); return { seq }; } };
 }
 
-async function readHistory(file: string): Promise<HistoryOp[]> {
+export async function readHistory(file: string): Promise<HistoryOp[]> {
   const ops: HistoryOp[] = [];
   const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
   for await (const line of rl) if (line.length > 0) ops.push(JSON.parse(line) as HistoryOp);
@@ -121,12 +120,7 @@ export async function runCampaign(opts: CampaignOptions = {}): Promise<CampaignR
   }
   try {
     log(`perpx run: target ${server.url}; creating ${ACCOUNTS} accounts with ${DEPOSIT} USDT each`);
-    await admin(server.url, server.adminToken, 'indexPrice', { symbol: 'BTCUSDT', price: String(MID_PRICE) });
-    const accounts: { apiKey: string; secretKey: string }[] = [];
-    for (let i = 0; i < ACCOUNTS; i++) {
-      const a = await admin(server.url, server.adminToken, 'account', { deposit: DEPOSIT });
-      accounts.push({ apiKey: String(a.apiKey), secretKey: String(a.secretKey) });
-    }
+    const accounts = await createFundedAccounts(server.url, server.adminToken, { count: ACCOUNTS, deposit: DEPOSIT, indexPrice: MID_PRICE });
     const scenario = spikeScenario(accounts, opts.quick === true);
     const started = { v: 0 };
     const scraper = startScraper(server.url, server.adminToken, started);
