@@ -73,8 +73,10 @@ async function main(): Promise<void> {
     host = wh;
     durability = `fsync policy: ${wh.policyLine}`;
   }
+  const engineSlab = host instanceof WorkerHost ? host.telemetrySlab : null;
   const gw = await startGateway({
     host, port, hostname: values.host ?? '0.0.0.0', adminToken, noRateLimit: values['no-rate-limit'], limits: cfg.limits, rateLimits: cfg.rateLimits,
+    ...(engineSlab === null ? {} : { telemetry: { peerSlabs: [engineSlab] } }),
     keys: values['in-process'] ? undefined : new PersistentKeyStore(dataDir),
   });
   const index = { ...(values.dev ? DEV_INDEX_PRICES : {}), ...cfg.indexPrices };

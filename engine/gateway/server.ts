@@ -354,6 +354,7 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
   if (l.requestsPerSocketMax > 0) server.maxRequestsPerSocket = l.requestsPerSocketMax;
   server.on('clientError', (err: Error & { code?: string }, socket: Socket) => onClientError(state, err, socket));
   const ws = attachWebSocket(state, server, opts.ws);
+  tel?.observeGateway({ errorsByCode: state.stats.errorsByCode, ws });
   const hostname = opts.hostname ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     const failed = (e: Error) => void (tel === null ? reject(e) : tel.shutdown().then(() => reject(e), () => reject(e)));

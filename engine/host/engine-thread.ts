@@ -27,6 +27,9 @@ import type { HostQuery } from './host.ts';
 import type { ProjectionLimits } from './projections.ts';
 import { nowMs } from '../telemetry/clock.ts';
 import type { EngineStamps } from '../telemetry/stamps.ts';
+import { engineThreadTelemetry } from '../telemetry/engine-thread-telemetry.ts';
+import type { EngineThreadTelemetry } from '../telemetry/engine-thread-telemetry.ts';
+import type { SlabHandle } from '../telemetry/slab.ts';
 
 export interface EngineThreadData {
   config: EngineConfig;
@@ -39,6 +42,8 @@ export interface EngineThreadData {
   /** Wall-clock ticks (advanceTime) every this many ms; 0 = time only through commands. */
   clockTickMs: number;
   projections: Partial<ProjectionLimits>;
+  /** This thread's metrics slab (engine/telemetry), read by the gateway's /metrics; absent = no metrics. */
+  telemetrySlab?: SlabHandle | null;
 }
 
 /** Worker → gateway messages (always sent as arrays, one per flush). */
@@ -62,13 +67,16 @@ class HostMachine implements StateMachine<Command> {
   /** Stage stamps of the last apply (telemetry: read by the ack of that command). */
   lastApplyStartMs = 0;
   lastApplyEndMs = 0;
-  constructor(config: EngineConfig, projections: Partial<ProjectionLimits>) {
+  private readonly telemetry: EngineThreadTelemetry;
+  constructor(config: EngineConfig, projections: Partial<ProjectionLimits>, telemetry: EngineThreadTelemetry) {
     this.host = new InProcessHost(config, { queueMax: 1, projections });
+    this.telemetry = telemetry;
   }
   apply(command: Command): EngineEvent[] {
     this.lastApplyStartMs = nowMs();
     const events = this.host.applyOne(command);
     this.lastApplyEndMs = nowMs();
+    this.telemetry.onApplied(events);
     return events;
   }
   replay(command: Command): void { this.host.engine.replay(command); }
@@ -97,10 +105,11 @@ async function main(d: EngineThreadData): Promise<void> {
   };
 
   const logs: string[] = [];
+  const telemetry = engineThreadTelemetry(d.telemetrySlab);
   const journal = await Journal.open<Command>({
     dir: d.dataDir,
-    io: createNodeFileIO(),
-    createMachine: () => new HostMachine(d.config, d.projections),
+    io: telemetry.instrumentIO(createNodeFileIO()),
+    createMachine: () => new HostMachine(d.config, d.projections, telemetry),
     codec: binaryCommandCodec,
     policy: d.policy,
     pendingCommandsMax: d.pendingCommandsMax,
@@ -108,6 +117,7 @@ async function main(d: EngineThreadData): Promise<void> {
     snapshotEveryMs: d.snapshotEveryMs,
     log: (line) => logs.push(line),
   });
+  telemetry.attachJournal(journal.stats);
   const machine = journal.machine as HostMachine;
   const host = machine.host;
   let subscribed = false;
@@ -178,6 +188,7 @@ async function main(d: EngineThreadData): Promise<void> {
           await journal.flush();
         }
         await journal.close();
+        telemetry.stop();
         flush();
         port.postMessage([{ kind: 'closed' }]);
       })();
@@ -198,6 +209,7 @@ async function main(d: EngineThreadData): Promise<void> {
     if (closing) return;
     const n = ring.drain(visit);
     if (n > 0) {
+      telemetry.recorder.batch(n);
       await new Promise<void>((res) => setImmediate(res));
       continue;
     }

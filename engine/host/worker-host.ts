@@ -13,6 +13,8 @@ import { HOST_OVERLOADED, HostError, overloadedError, shuttingDownError } from '
 import type { AppliedCommand, ExchangeHost, QueryOf, QueryResult, QueryType, SubmitResult } from './host.ts';
 import type { ProjectionLimits } from './projections.ts';
 import type { EngineThreadControl, EngineThreadData, EngineThreadMessage } from './engine-thread.ts';
+import { createSlabHandle } from '../telemetry/slab.ts';
+import type { SlabHandle } from '../telemetry/slab.ts';
 
 export interface WorkerHostOptions {
   config: EngineConfig;
@@ -28,6 +30,8 @@ export interface WorkerHostOptions {
   clockTickMs?: number;
   /** History kept for queries (allOrders, userTrades …). */
   projections?: Partial<ProjectionLimits>;
+  /** Engine-thread metrics into a slab (`telemetrySlab`, for the gateway's peerSlabs). Default true. */
+  telemetry?: boolean;
 }
 
 export const WORKER_PENDING_MAX_DEFAULT = 16_384;
@@ -45,6 +49,8 @@ export class WorkerHost implements ExchangeHost {
   readonly recoveryLine: string;
   readonly recoveredSeq: number;
   readonly recoveredStateHash: string;
+  /** The engine thread's metrics slab: pass it to startGateway({ telemetry: { peerSlabs: [it] } }). */
+  readonly telemetrySlab: SlabHandle | null;
   private readonly worker: Worker;
   private readonly producer: RingProducer;
   private readonly pending = new Map<number, Waiter>();
@@ -57,8 +63,9 @@ export class WorkerHost implements ExchangeHost {
   private closeWaiter: (() => void) | null = null;
   private readonly publishBound = () => this.publish();
 
-  private constructor(config: EngineConfig, worker: Worker, producer: RingProducer, pendingMax: number, ready: Extract<EngineThreadMessage, { kind: 'ready' }>) {
+  private constructor(config: EngineConfig, worker: Worker, producer: RingProducer, pendingMax: number, ready: Extract<EngineThreadMessage, { kind: 'ready' }>, telemetrySlab: SlabHandle | null) {
     this.config = config;
+    this.telemetrySlab = telemetrySlab;
     this.worker = worker;
     this.producer = producer;
     this.pendingMax = pendingMax;
@@ -87,6 +94,7 @@ export class WorkerHost implements ExchangeHost {
       snapshotEveryMs: opts.snapshotEveryMs ?? 0,
       clockTickMs: opts.clockTickMs ?? 0,
       projections: opts.projections ?? {},
+      telemetrySlab: opts.telemetry === false ? null : createSlabHandle('engine'),
     };
     const worker = new Worker(new URL('./engine-thread.ts', import.meta.url), { workerData: data });
     const ready = await new Promise<Extract<EngineThreadMessage, { kind: 'ready' }>>((resolve, reject) => {
@@ -108,7 +116,7 @@ export class WorkerHost implements ExchangeHost {
       worker.on('message', onMsg);
       worker.once('error', reject);
     });
-    return new WorkerHost(opts.config, worker, new RingProducer(ring), opts.pendingMax ?? WORKER_PENDING_MAX_DEFAULT, ready);
+    return new WorkerHost(opts.config, worker, new RingProducer(ring), opts.pendingMax ?? WORKER_PENDING_MAX_DEFAULT, ready, data.telemetrySlab ?? null);
   }
 
   submit(command: Command): Promise<SubmitResult> {

@@ -16,7 +16,7 @@ import type { Command } from '../core/commands.ts';
 import { nowMs } from './clock.ts';
 import type { RouteLabel } from './producer.ts';
 import {
-  observe, observeHttp, STAGE_BOUNDS_S, STAGE_DECODE_AUTH, STAGE_ENCODE_WRITE, STAGE_ENGINE_APPLY, STAGE_HOST_ROUND_TRIP,
+  HOST_INFLIGHT, observe, observeHttp, STAGE_BOUNDS_S, STAGE_DECODE_AUTH, STAGE_ENCODE_WRITE, STAGE_ENGINE_APPLY, STAGE_HOST_ROUND_TRIP,
   STAGE_JOURNAL_WAIT, STAGE_QUEUE_WAIT, stageBase,
 } from './slab.ts';
 import type { Slab } from './slab.ts';
@@ -64,27 +64,43 @@ export function routeLabels(routes: Iterable<{ method: string; path: string }>):
   return [...rest, ...WS_API_METHODS.map((m) => ({ method: 'WS', route: m })), UNMATCHED];
 }
 
-/** Stamps a request's first submit and its reply; other host calls pass straight through. */
+/**
+ * Stamps a request's first submit and its reply, and keeps the count of submitted commands
+ * not yet answered (the host's queue depth: ring + engine + journal wait) in the slab;
+ * other host calls pass straight through.
+ */
 class StampingHost implements ExchangeHost {
   readonly config: ExchangeHost['config'];
   readonly inner: ExchangeHost;
   /** The request whose handler is running its synchronous part, if any. */
   current: TelemetryCtx | null = null;
+  private readonly a: Float64Array;
+  private readonly settled = (r: SubmitResult): SubmitResult => {
+    this.a[HOST_INFLIGHT] -= 1;
+    return r;
+  };
+  private readonly failed = (e: unknown): never => {
+    this.a[HOST_INFLIGHT] -= 1;
+    throw e;
+  };
 
-  constructor(inner: ExchangeHost) {
+  constructor(inner: ExchangeHost, slab: Float64Array) {
     this.inner = inner;
     this.config = inner.config;
+    this.a = slab;
   }
 
   submit(command: Command): Promise<SubmitResult> {
+    this.a[HOST_INFLIGHT] += 1;
     const ctx = this.current;
-    if (ctx === null || ctx.submitMs !== 0) return this.inner.submit(command);
+    if (ctx === null || ctx.submitMs !== 0) return this.inner.submit(command).then(this.settled, this.failed);
     ctx.submitMs = nowMs();
     return this.inner.submit(command).then((r: StampedResult) => {
+      this.a[HOST_INFLIGHT] -= 1;
       ctx.replyMs = nowMs();
       ctx.engineStamps = r.stamps ?? null;
       return r;
-    });
+    }, this.failed);
   }
 
   query<K extends QueryType>(q: QueryOf<K>): Promise<QueryResult<K>> {
@@ -156,7 +172,7 @@ class Hooks implements GatewayTelemetry {
   }
 
   wrapHost(host: ExchangeHost): ExchangeHost {
-    const h = new StampingHost(host);
+    const h = new StampingHost(host, this.a);
     this.host = h;
     return h;
   }

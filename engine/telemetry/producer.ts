@@ -15,10 +15,23 @@ import type { CollectionResult, DataPoint, Histogram, MetricData, MetricProducer
 import { nowMs } from './clock.ts';
 import {
   COUNT_BOUNDS, ENGINE_BATCH_BASE, GC_BASE, GC_KINDS, GC_SIZE, HTTP_BOUNDS_S, JOURNAL_BATCH_BASE, JOURNAL_BYTES, JOURNAL_FSYNC_BASE,
-  PAUSE_BOUNDS_S, readHistogram, readHttpSeries, ROUTE_OVERFLOW, RT_ARRAY_BUFFERS, RT_ELD_MAX, RT_ELD_MEAN, RT_ELD_MIN, RT_ELD_P50,
+  ENGINE_LIQUIDATIONS, HOST_INFLIGHT, PAUSE_BOUNDS_S, readHistogram, readHttpSeries, ROUTE_OVERFLOW, RT_ALLOCATED_BYTES, RT_ARRAY_BUFFERS, RT_ELD_MAX, RT_ELD_MEAN, RT_ELD_MIN, RT_ELD_P50,
   RT_ELD_P99, RT_ELU, RT_EXTERNAL, RT_HEAP_LIMIT, RT_HEAP_TOTAL, RT_HEAP_USED, STAGE_BOUNDS_S, stageBase, STAGES,
 } from './slab.ts';
 import type { HistogramRead, Slab } from './slab.ts';
+
+/**
+ * Counters the gateway keeps in plain objects on its own thread (engine/gateway GatewayStats
+ * and the WebSocket gateway's WsStats), read at collection time. Only the thread that owns
+ * them reports them (one gateway thread today).
+ */
+export interface GatewaySources {
+  errorsByCode?: ReadonlyMap<number, number>;
+  ws?: {
+    readonly connections: number;
+    readonly stats: { connectionsOpened: number; connectionsRejected: number; slowConsumers: number; pingTimeouts: number; messagesIn: number; messagesOut: number };
+  };
+}
 
 /** routeId → labels; the same list (same order) on every thread. */
 export interface RouteLabel {
@@ -77,18 +90,20 @@ export class SlabProducer implements MetricProducer {
   private readonly start: HrTime;
   /** Called before reading (the scraping thread refreshes its own runtime gauges). */
   private readonly beforeCollect: () => void;
+  private readonly gatewaySources: () => GatewaySources | null;
 
-  constructor(slabs: readonly Slab[], routeLabel: (routeId: number) => RouteLabel, beforeCollect: () => void) {
+  constructor(slabs: readonly Slab[], routeLabel: (routeId: number) => RouteLabel, beforeCollect: () => void, gatewaySources: () => GatewaySources | null = () => null) {
     this.slabs = slabs;
     this.routeLabel = routeLabel;
     this.beforeCollect = beforeCollect;
+    this.gatewaySources = gatewaySources;
     this.start = millisToHrTime(Math.min(...slabs.map((s) => s.createdMs)));
   }
 
   collect(): Promise<CollectionResult> {
     this.beforeCollect();
     const end = millisToHrTime(nowMs());
-    const metrics = [...this.requests(end), ...this.stages(end), ...this.engine(end), ...this.runtime(end)];
+    const metrics = [...this.requests(end), ...this.stages(end), ...this.engine(end), ...this.runtime(end), ...this.process(end), ...this.gateway(end)];
     return Promise.resolve({ resourceMetrics: { resource: emptyResource(), scopeMetrics: [{ scope: SCOPE, metrics }] }, errors: [] });
   }
 
@@ -136,18 +151,25 @@ export class SlabProducer implements MetricProducer {
     let jbatch: HistogramRead | null = null;
     let fsync: HistogramRead | null = null;
     let bytes = 0;
+    let inflight = 0;
+    let liquidations = 0;
     for (const slab of this.slabs) {
       batch = readHistogram(slab.a, ENGINE_BATCH_BASE, COUNT_BOUNDS, batch);
       jbatch = readHistogram(slab.a, JOURNAL_BATCH_BASE, COUNT_BOUNDS, jbatch);
       fsync = readHistogram(slab.a, JOURNAL_FSYNC_BASE, PAUSE_BOUNDS_S, fsync);
       bytes += slab.a[JOURNAL_BYTES]!;
+      inflight += slab.a[HOST_INFLIGHT]!;
+      liquidations += slab.a[ENGINE_LIQUIDATIONS]!;
     }
+    const one = (value: number): DataPoint<number>[] => [{ startTime: this.start, endTime: end, attributes: {}, value }];
     const p = (h: HistogramRead, b: readonly number[]) => [histPoint(h, b, {}, this.start, end)];
     return [
       histogram('perpx_engine_batch_size', 'Commands applied per engine batch', '{command}', p(batch!, COUNT_BOUNDS)),
       histogram('perpx_journal_batch_size', 'Commands per journal group commit', '{command}', p(jbatch!, COUNT_BOUNDS)),
       histogram('perpx_journal_fsync_duration_seconds', 'Journal fsync latency', 's', p(fsync!, PAUSE_BOUNDS_S)),
-      sum('perpx_journal_written_bytes', 'Bytes appended to the journal', 'By', [{ startTime: this.start, endTime: end, attributes: {}, value: bytes }]),
+      sum('perpx_journal_written_bytes', 'Bytes appended to the journal', 'By', one(bytes)),
+      gauge('perpx_host_inflight_commands', 'Commands submitted to the engine and not yet answered (ring + apply + journal wait): the queue depth', '{command}', one(inflight)),
+      sum('perpx_liquidations', 'Liquidation events applied (one per liquidated position)', '{position}', one(liquidations)),
     ];
   }
 
@@ -156,12 +178,14 @@ export class SlabProducer implements MetricProducer {
     const elu: DataPoint<number>[] = [];
     const heap: DataPoint<number>[][] = HEAP.map(() => []);
     const gc: DataPoint<Histogram>[] = [];
+    const allocated: DataPoint<number>[] = [];
     const point = (attributes: Attributes, value: number): DataPoint<number> => ({ startTime: this.start, endTime: end, attributes, value });
     for (const slab of this.slabs) {
       const a = slab.a;
       const thread = slab.thread;
       for (const [stat, at] of ELD_STATS) eld.push(point({ thread, stat }, a[at]!));
       elu.push(point({ thread }, a[RT_ELU]!));
+      allocated.push(point({ thread }, a[RT_ALLOCATED_BYTES]!));
       HEAP.forEach(([, , at], i) => heap[i]!.push(point({ thread }, a[at]!)));
       GC_KINDS.forEach((kind, i) => gc.push(histPoint(readHistogram(a, GC_BASE + i * GC_SIZE, PAUSE_BOUNDS_S, null), PAUSE_BOUNDS_S, { thread, kind }, this.start, end)));
     }
@@ -170,6 +194,42 @@ export class SlabProducer implements MetricProducer {
       gauge('perpx_eventloop_utilization', 'Event-loop utilization over the last sample interval (0..1)', '1', elu),
       ...HEAP.map(([name, help], i) => gauge(name, help, 'By', heap[i]!)),
       histogram('perpx_gc_duration_seconds', 'GC pauses by kind (PerformanceObserver)', 's', gc),
+      sum('perpx_heap_allocated_bytes', 'Bytes allocated on the V8 heap (heap growth + bytes freed by GC, sampled each second)', 'By', allocated),
     ];
+  }
+
+  /** Whole process: CPU time of every thread, resident memory. */
+  private process(end: HrTime): MetricData[] {
+    const cpu = process.cpuUsage();
+    const p = (attributes: Attributes, value: number): DataPoint<number> => ({ startTime: this.start, endTime: end, attributes, value });
+    return [
+      sum('perpx_process_cpu_seconds', 'CPU time of the whole process (all threads), by mode', 's', [p({ mode: 'user' }, cpu.user / 1e6), p({ mode: 'system' }, cpu.system / 1e6)]),
+      gauge('perpx_process_resident_memory_bytes', 'Resident set size of the process', 'By', [p({}, process.memoryUsage.rss())]),
+    ];
+  }
+
+  private gateway(end: HrTime): MetricData[] {
+    const src = this.gatewaySources();
+    if (src === null) return [];
+    const p = (attributes: Attributes, value: number): DataPoint<number> => ({ startTime: this.start, endTime: end, attributes, value });
+    const out: MetricData[] = [];
+    if (src.errorsByCode !== undefined) {
+      // Every code the gateway answered, plus -1008 (shed load) at 0 so its rate exists before the first shed.
+      const codes = new Map(src.errorsByCode);
+      if (!codes.has(-1008)) codes.set(-1008, 0);
+      out.push(sum('perpx_gateway_errors', 'Error responses by Binance code (REST; -1008 = load shed)', '{response}', [...codes].map(([code, n]) => p({ code: String(code) }, n))));
+    }
+    const ws = src.ws;
+    if (ws !== undefined) {
+      const s = ws.stats;
+      out.push(
+        gauge('perpx_ws_connections', 'Open WebSocket connections', '{connection}', [p({}, ws.connections)]),
+        sum('perpx_ws_connections_opened', 'WebSocket connections accepted', '{connection}', [p({}, s.connectionsOpened)]),
+        sum('perpx_ws_connections_rejected', 'WebSocket upgrades refused (connection limit, bad stream, shutting down)', '{connection}', [p({}, s.connectionsRejected)]),
+        sum('perpx_ws_dropped', 'WebSocket connections closed by the server, by reason', '{connection}', [p({ reason: 'slow_consumer' }, s.slowConsumers), p({ reason: 'ping_timeout' }, s.pingTimeouts)]),
+        sum('perpx_ws_messages', 'WebSocket messages, by direction', '{message}', [p({ direction: 'in' }, s.messagesIn), p({ direction: 'out' }, s.messagesOut)]),
+      );
+    }
+    return out;
   }
 }

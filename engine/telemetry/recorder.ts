@@ -10,7 +10,7 @@
 // and start `startRuntimeSampler(slab)` (runtime.ts) for that thread's event loop, GC, heap.
 
 import {
-  COUNT_BOUNDS, ENGINE_BATCH_BASE, JOURNAL_BATCH_BASE, JOURNAL_BYTES, JOURNAL_FSYNC_BASE, observe, PAUSE_BOUNDS_S, Slab,
+  COUNT_BOUNDS, ENGINE_BATCH_BASE, ENGINE_LIQUIDATIONS, JOURNAL_BATCH_BASE, JOURNAL_BYTES, JOURNAL_FSYNC_BASE, observe, PAUSE_BOUNDS_S, Slab,
 } from './slab.ts';
 import type { SlabHandle } from './slab.ts';
 
@@ -21,11 +21,13 @@ export interface EngineRecorder {
   journalBatch(commands: number, bytes: number): void;
   /** One fsync (or fdatasync) and how long it took, in ms. */
   fsync(durationMs: number): void;
+  /** `accounts` accounts were liquidated by the command just applied. */
+  liquidations(accounts: number): void;
 }
 
 function noop(): void {}
 
-export const NOOP_RECORDER: EngineRecorder = Object.freeze({ batch: noop, journalBatch: noop, fsync: noop });
+export const NOOP_RECORDER: EngineRecorder = Object.freeze({ batch: noop, journalBatch: noop, fsync: noop, liquidations: noop });
 
 class SlabRecorder implements EngineRecorder {
   private readonly a: Float64Array;
@@ -45,6 +47,10 @@ class SlabRecorder implements EngineRecorder {
 
   fsync(durationMs: number): void {
     observe(this.a, JOURNAL_FSYNC_BASE, PAUSE_BOUNDS_S, durationMs / 1000);
+  }
+
+  liquidations(accounts: number): void {
+    this.a[ENGINE_LIQUIDATIONS] += accounts;
   }
 }
 

@@ -1,18 +1,20 @@
 // Per-thread runtime metrics into the thread's slab: event-loop delay (monitorEventLoopDelay,
 // min/mean/p50/p99/max over the last interval), event-loop utilization
 // (performance.eventLoopUtilization over the last interval), V8 heap, and GC pauses by kind
-// (PerformanceObserver 'gc' entries into a histogram). A timer samples every intervalMs
-// (unref'd: it never keeps a thread alive); refresh() samples on demand (a scrape).
-// Cost: one observer callback per GC and one sample per interval; nothing per request.
+// (PerformanceObserver 'gc' entries into a histogram), and bytes allocated (V8 has no
+// allocation counter: heap growth between samples + what each GC freed, from a v8.GCProfiler
+// restarted at every sample). A timer samples every intervalMs (unref'd: it never keeps a
+// thread alive); refresh() samples on demand (a scrape).
+// Cost: one observer callback and one profiler record per GC, one sample per interval; nothing per request.
 
 import { constants as perf, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import type { EventLoopUtilization, ELDHistogram } from 'node:perf_hooks';
-import { getHeapStatistics } from 'node:v8';
+import { GCProfiler, getHeapStatistics } from 'node:v8';
 import { assert } from '../core/int.ts';
 import { nowMs } from './clock.ts';
 import {
   GC_BASE, GC_SIZE, observe, PAUSE_BOUNDS_S, RT_ARRAY_BUFFERS, RT_ELD_MAX, RT_ELD_MEAN, RT_ELD_MIN, RT_ELD_P50, RT_ELD_P99,
-  RT_ELU, RT_EXTERNAL, RT_HEAP_LIMIT, RT_HEAP_TOTAL, RT_HEAP_USED, Slab,
+  RT_ALLOCATED_BYTES, RT_ELU, RT_EXTERNAL, RT_HEAP_LIMIT, RT_HEAP_TOTAL, RT_HEAP_USED, Slab,
 } from './slab.ts';
 
 export const RUNTIME_SAMPLE_MS_DEFAULT = 1_000;
@@ -45,6 +47,8 @@ class Sampler implements RuntimeSampler {
   private elu: EventLoopUtilization;
   private readonly gc: PerformanceObserver;
   private readonly timer: NodeJS.Timeout;
+  private gcProfiler: GCProfiler | null = null;
+  private usedHeapLast = 0;
 
   constructor(slab: Slab, intervalMs: number) {
     assert(Number.isFinite(intervalMs) && intervalMs >= 10, 'runtime sample interval ≥ 10 ms');
@@ -62,6 +66,9 @@ class Sampler implements RuntimeSampler {
     });
     this.gc.observe({ entryTypes: ['gc'] });
     this.sampleHeap();
+    this.usedHeapLast = a[RT_HEAP_USED]!;
+    this.gcProfiler = new GCProfiler();
+    this.gcProfiler.start();
     this.timer = setInterval(() => this.sample(true), intervalMs);
     this.timer.unref();
   }
@@ -74,6 +81,8 @@ class Sampler implements RuntimeSampler {
     clearInterval(this.timer);
     this.eld.disable();
     this.gc.disconnect();
+    this.gcProfiler?.stop();
+    this.gcProfiler = null;
   }
 
   /** The timer's sample closes the interval (resets the delay histogram); a refresh does not. */
@@ -96,7 +105,25 @@ class Sampler implements RuntimeSampler {
       this.elu = now;
     }
     this.sampleHeap();
+    this.countAllocated();
     this.slab.markSampled(nowMs());
+  }
+
+  /** allocated since the last sample = heap growth + bytes freed by the GCs in between. */
+  private countAllocated(): void {
+    const p = this.gcProfiler;
+    if (p === null) return;
+    const stats = p.stop()?.statistics ?? [];
+    p.start();
+    let freed = 0;
+    for (const g of stats) {
+      const d = g.beforeGC.heapStatistics.usedHeapSize - g.afterGC.heapStatistics.usedHeapSize;
+      if (d > 0) freed += d;
+    }
+    const used = this.a[RT_HEAP_USED]!;
+    const allocated = used - this.usedHeapLast + freed;
+    this.usedHeapLast = used;
+    if (allocated > 0) this.a[RT_ALLOCATED_BYTES] += allocated;
   }
 
   private sampleHeap(): void {

@@ -82,7 +82,13 @@ export const RT_EXTERNAL = RT_BASE + 9;
 export const RT_ARRAY_BUFFERS = RT_BASE + 10;
 export const GC_BASE = RT_BASE + 11;
 export const GC_SIZE = histSize(PAUSE_BOUNDS_S);
-const SLAB_DOUBLES = GC_BASE + GC_KINDS.length * GC_SIZE;
+/** Bytes allocated on this thread's V8 heap since start (runtime sampler: heap growth + bytes GC freed). */
+export const RT_ALLOCATED_BYTES = GC_BASE + GC_KINDS.length * GC_SIZE;
+/** Gateway: commands submitted to the host and not yet answered (ring + engine + journal wait). */
+export const HOST_INFLIGHT = RT_ALLOCATED_BYTES + 1;
+/** Engine thread: accounts liquidated (liquidation events applied). */
+export const ENGINE_LIQUIDATIONS = HOST_INFLIGHT + 1;
+const SLAB_DOUBLES = ENGINE_LIQUIDATIONS + 1;
 
 export function stageBase(stage: number): number {
   return STAGE_BASE + stage * STAGE_SIZE;

@@ -17,7 +17,7 @@ import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { resolveExportConfig } from './otlp-config.ts';
 import type { ExportConfig, OtlpTarget } from './otlp-config.ts';
 import { OTHER_ROUTE, SlabProducer } from './producer.ts';
-import type { RouteLabel } from './producer.ts';
+import type { GatewaySources, RouteLabel } from './producer.ts';
 import { engineRecorder } from './recorder.ts';
 import type { EngineRecorder } from './recorder.ts';
 import { NOOP_RUNTIME_SAMPLER, RUNTIME_SAMPLE_MS_DEFAULT, startRuntimeSampler } from './runtime.ts';
@@ -94,6 +94,7 @@ export class Telemetry {
   private readonly tracerProvider: TracerProvider | null;
   private readonly runtime: RuntimeSampler;
   private routes: RouteLabel[] = [];
+  private gatewaySources: GatewaySources | null = null;
 
   /** Use createTelemetry (OTLP exporter modules are loaded on demand). */
   constructor(opts: TelemetryOptions, parts: TelemetryParts) {
@@ -113,7 +114,7 @@ export class Telemetry {
     this.prometheus = null;
     if (this.metricsEnabled) {
       this.runtime = startRuntimeSampler(this.slab, opts.runtimeSampleMs ?? RUNTIME_SAMPLE_MS_DEFAULT);
-      const metricProducers = [new SlabProducer(this.slabs, (id) => this.routes[id] ?? OTHER_ROUTE, () => this.runtime.refresh())];
+      const metricProducers = [new SlabProducer(this.slabs, (id) => this.routes[id] ?? OTHER_ROUTE, () => this.runtime.refresh(), () => this.gatewaySources)];
       const readers: IMetricReader[] = [];
       if (this.metricsPath !== null) {
         this.prometheus = new PrometheusExporter({ preventServerStart: true, metricProducers });
@@ -146,6 +147,11 @@ export class Telemetry {
    */
   registerRoutes(labels: readonly RouteLabel[]): void {
     this.routes = labels.map((l) => ({ method: l.method, route: l.route }));
+  }
+
+  /** Report these gateway counters (error codes, WebSocket connections and drops) too. */
+  observeGateway(sources: GatewaySources): void {
+    this.gatewaySources = sources;
   }
 
   /** Prometheus text exposition of every slab (and any SDK instruments). */
