@@ -25,6 +25,8 @@ import type { RunResult, TimeSeries } from './result.ts';
 import { DEFAULT_RUNS_DIR, runToDirectory } from './run-dir.ts';
 import type { RunToDirectoryResult } from './run-dir.ts';
 import type { Scenario } from './scenario.ts';
+import { compileProfile } from './profile.ts';
+import type { LiveSink } from '../dashboards/live/server.ts';
 
 const ACCOUNTS = 24;
 const DEPOSIT = '1000000';
@@ -41,6 +43,8 @@ export interface CampaignOptions {
   quick?: boolean;
   fsync?: string;
   onProgress?: (p: Progress) => void;
+  /** The live run page (dashboards/live/server.ts): progress, /metrics scrapes, log lines and the verdict go to it. */
+  live?: LiveSink;
   log?: (line: string) => void;
   signal?: AbortSignal;
 }
@@ -100,7 +104,9 @@ export async function readHistory(file: string): Promise<HistoryOp[]> {
 }
 
 export async function runCampaign(opts: CampaignOptions = {}): Promise<CampaignResult> {
-  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const baseLog = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const live = opts.live;
+  const log = live === undefined ? baseLog : (l: string) => { baseLog(l); live.log(l); };
   const runsDir = resolve(opts.runsDir ?? DEFAULT_RUNS_DIR);
   const id = opts.id ?? defaultRunId(opts.quick === true ? 'spike-quick' : 'spike');
   const dir = join(runsDir, id);
@@ -124,13 +130,16 @@ export async function runCampaign(opts: CampaignOptions = {}): Promise<CampaignR
     const scenario = spikeScenario(accounts, opts.quick === true);
     const started = { v: 0 };
     const scraper = startScraper(server.url, server.adminToken, started);
-    const metrics = startMetricsScraper(server.url, started);
+    const metrics = startMetricsScraper(server.url, started, live === undefined ? undefined : (series, tS) => live.serverScrape(series, tS));
     let checkerOk = false;
     const out = await runToDirectory({
       scenario, target: server.url, runsDir, id, history: true,
       ...(opts.signal === undefined ? {} : { signal: opts.signal }),
-      ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }),
-      onStart: (ms) => { started.v = ms; },
+      ...(opts.onProgress === undefined && live === undefined ? {} : { onProgress: (p: Progress) => { opts.onProgress?.(p); live?.progress(p); } }),
+      onStart: (ms) => {
+        started.v = ms;
+        live?.start({ startMs: ms, scenario: scenario.name, target: server.url, durationS: compileProfile(scenario.profile).durationS });
+      },
       decorate: async (result: RunResult) => {
         const scraped = scraper.stop();
         result.server = { ...(result.server ?? {}), ...metrics.stop() };
@@ -151,7 +160,9 @@ export async function runCampaign(opts: CampaignOptions = {}): Promise<CampaignR
         }];
       },
     });
-    return { ...out, checkerOk, exitCode: out.exitCode === 0 && !checkerOk ? 1 : out.exitCode };
+    const exitCode = out.exitCode === 0 && !checkerOk ? 1 : out.exitCode;
+    live?.finish({ result: out.result, verdict: exitCode === 0 ? 'PASS' : exitCode === 3 ? 'INVALID' : 'FAIL', reportFile: out.files.html });
+    return { ...out, checkerOk, exitCode };
   } finally {
     const code = await server.stop();
     if (server.embedded !== null) log(`perpx run: embedded server stopped (exit ${String(code)})`);

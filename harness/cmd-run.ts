@@ -3,6 +3,8 @@
 
 import { parseArgs } from 'node:util';
 import { runCampaign } from './campaign.ts';
+import { startLiveServer } from '../dashboards/live/server.ts';
+import type { LiveServer } from '../dashboards/live/server.ts';
 import type { Progress } from './load.ts';
 
 export const RUN_HELP = `perpx run — the default campaign (also: npm start)
@@ -19,6 +21,11 @@ summary.md, results.json, history.ndjson and reports/runs/latest.
   --admin-token TOKEN   the server's PERPX_ADMIN_TOKEN (accounts are created through /admin/v1)
   --runs-dir DIR        where run directories go (default reports/runs)
   --id ID               run id (default: timestamp + scenario name)
+  --live                serve a live page on 127.0.0.1 while the run goes on (URL printed):
+                        rate, latency percentiles, errors by code, server stages, fault
+                        markers, updated every second; it stops when the run ends
+  --live-port N         port of the live page (default: any free port; implies --live)
+  --live-hold           keep the live page (and a link to the report) until Ctrl-C (implies --live)
 
 Exit code: 0 pass; 1 a threshold or the checker failed; 3 the generator could not keep its
 schedule (the run is invalid, the report says so first); 2 bad usage.`;
@@ -35,6 +42,7 @@ export async function cmdRun(args: string[]): Promise<number> {
     ({ values } = parseArgs({ args, options: {
       quick: { type: 'boolean' }, fsync: { type: 'string' }, target: { type: 'string' }, 'admin-token': { type: 'string' },
       'runs-dir': { type: 'string' }, id: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      live: { type: 'boolean' }, 'live-port': { type: 'string' }, 'live-hold': { type: 'boolean' },
     }, strict: true }));
   } catch (e) {
     process.stderr.write(`perpx run: ${(e as Error).message.split('\n')[0]}\n`);
@@ -48,11 +56,27 @@ export async function cmdRun(args: string[]): Promise<number> {
     process.stderr.write('perpx run: --target needs --admin-token\n');
     return 2;
   }
+  const livePort = values['live-port'] === undefined ? 0 : Number(values['live-port']);
+  if (!Number.isInteger(livePort) || livePort < 0 || livePort > 65535) {
+    process.stderr.write(`perpx run: --live-port must be an integer 0-65535, got ${JSON.stringify(values['live-port'])}\n`);
+    return 2;
+  }
+  let live: LiveServer | null = null;
+  if (values.live === true || values['live-port'] !== undefined || values['live-hold'] === true) {
+    try {
+      live = await startLiveServer({ port: livePort });
+    } catch (e) {
+      process.stderr.write(`perpx run: cannot serve the live page on 127.0.0.1:${livePort}: ${(e as Error).message}\n`);
+      return 2;
+    }
+    process.stderr.write(`perpx run: live page at ${live.url}\n`);
+  }
   const abort = new AbortController();
   const onSigint = () => { process.stderr.write('\nperpx run: interrupted — finishing in-flight requests and writing the report\n'); abort.abort(); };
   process.once('SIGINT', onSigint);
   const r = await runCampaign({
     quick: values.quick === true,
+    ...(live === null ? {} : { live }),
     signal: abort.signal,
     onProgress: (p) => process.stderr.write(`${line(p)}\n`),
     ...(values.fsync === undefined ? {} : { fsync: values.fsync }),
@@ -60,6 +84,9 @@ export async function cmdRun(args: string[]): Promise<number> {
     ...(values['admin-token'] === undefined ? {} : { adminToken: values['admin-token'] }),
     ...(values['runs-dir'] === undefined ? {} : { runsDir: values['runs-dir'] }),
     ...(values.id === undefined ? {} : { id: values.id }),
+  }).catch(async (e: unknown) => {
+    await live?.close();
+    throw e;
   });
   process.off('SIGINT', onSigint);
   const res = r.result;
@@ -77,5 +104,12 @@ export async function cmdRun(args: string[]): Promise<number> {
   out.push('');
   out.push(`report: ${r.files.html}`);
   process.stdout.write(`${out.join('\n')}\n`);
+  if (live !== null) {
+    if (values['live-hold'] === true) {
+      process.stderr.write(`perpx run: the live page stays at ${live.url} (report at ${live.url}report) — Ctrl-C to stop\n`);
+      await new Promise<void>((resolveHold) => process.once('SIGINT', () => resolveHold()));
+    }
+    await live.close();
+  }
   return r.exitCode;
 }

@@ -52,8 +52,11 @@ export interface Scraper {
   stop(): ServerSeries;
 }
 
-/** Start scraping url/metrics every second; times are relative to startMsRef.v once it is set. */
-export function startMetricsScraper(url: string, startMsRef: { v: number }): Scraper {
+/**
+ * Start scraping url/metrics every second; times are relative to startMsRef.v once it is set.
+ * `onScrape` sees the growing series after each successful scrape (the live run page reads the points at `tS`).
+ */
+export function startMetricsScraper(url: string, startMsRef: { v: number }, onScrape?: (series: Readonly<ServerSeries>, tS: number) => void): Scraper {
   let prevStage = new Map<string, Map<number, number>>(); // stage → le → cumulative count
   let prevGc = new Map<string, number>(); // thread → cumulative GC seconds
   const series: ServerSeries = { stages: {}, eventLoopDelayMs: {}, elu: {}, gcPauseMs: {}, heapMb: {} };
@@ -101,6 +104,7 @@ export function startMetricsScraper(url: string, startMsRef: { v: number }): Scr
       }
       prevStage = stage;
       prevGc = gc;
+      onScrape?.(series, tS);
     } catch {
       // A missed scrape is a gap in the series, not a failed run.
     } finally {
