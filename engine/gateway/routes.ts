@@ -6,6 +6,8 @@ import type { Ctx, Route, RouteKind } from './context.ts';
 import * as acct from './handlers-account.ts';
 import * as mkt from './handlers-market.ts';
 import * as trade from './handlers-trade.ts';
+import { chaosRoutes } from './handlers-chaos.ts';
+import type { GatewayChaos } from '../host/chaos-io.ts';
 import type { Params } from './params.ts';
 
 export type RouteTable = Map<string, Map<string, Route>>;
@@ -24,7 +26,7 @@ function route(method: string, path: string, kind: RouteKind, handler: (ctx: Ctx
   };
 }
 
-export function buildRoutes(adminEnabled: boolean): RouteTable {
+export function buildRoutes(adminEnabled: boolean, chaos: GatewayChaos | null = null): RouteTable {
   const V1 = '/fapi/v1';
   const list: Route[] = [
     // Market data.
@@ -89,6 +91,8 @@ export function buildRoutes(adminEnabled: boolean): RouteTable {
       route('GET', `${A}/totals`, 'admin', acct.adminTotals, { weight: 0 }),
       route('GET', `${A}/stateHash`, 'admin', acct.adminStateHash, { weight: 0 }),
     );
+    // perpx serve --chaos only: fault hooks under /admin/v1/chaos (handlers-chaos.ts).
+    if (chaos !== null) list.push(...chaosRoutes(chaos));
   }
   const table: RouteTable = new Map();
   for (const r of list) {

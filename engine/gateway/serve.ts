@@ -9,7 +9,8 @@
 // journal at all (nothing survives a restart, and the server says so).
 // PERPX_PORT sets the default port, PERPX_ADMIN_TOKEN enables /admin/v1 (--dev makes a
 // random token and a funded demo account and prints both). SIGTERM/SIGINT: stop accepting,
-// finish queued commands, exit 0.
+// finish queued commands, exit 0. --chaos adds fault hooks under /admin/v1/chaos (journal disk
+// faults, event-loop blocks; engine/gateway/handlers-chaos.ts): for chaos experiments only.
 
 import { parseArgs } from 'node:util';
 import { randomKey } from './auth.ts';
@@ -19,6 +20,7 @@ import type { GatewayHandle } from './server.ts';
 import { InProcessHost } from '../host/in-process-host.ts';
 import { WorkerHost } from '../host/worker-host.ts';
 import type { ExchangeHost } from '../host/host.ts';
+import type { GatewayChaos } from '../host/chaos-io.ts';
 import { parsePolicy } from '../journal/policy.ts';
 import { PersistentKeyStore } from './key-file.ts';
 import { toTicks, toUnits } from './markets.ts';
@@ -28,7 +30,7 @@ const SHUTDOWN_GRACE_MS = 5_000;
 const DEV_INDEX_PRICES: Record<string, string> = { BTCUSDT: '60000', ETHUSDT: '3000' };
 
 function usage(): string {
-  return 'usage: perpx serve [--port N] [--host ADDR] [--data DIR] [--fsync fsync|interval:<ms>|none] [--in-process] [--config FILE] [--dev] [--no-rate-limit]';
+  return 'usage: perpx serve [--port N] [--host ADDR] [--data DIR] [--fsync fsync|interval:<ms>|none] [--in-process] [--config FILE] [--dev] [--no-rate-limit] [--chaos]';
 }
 
 async function main(): Promise<void> {
@@ -43,6 +45,7 @@ async function main(): Promise<void> {
       config: { type: 'string' },
       dev: { type: 'boolean', default: false },
       'no-rate-limit': { type: 'boolean', default: false },
+      chaos: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -61,13 +64,19 @@ async function main(): Promise<void> {
 
   const policy = values.fsync ?? 'fsync';
   parsePolicy(policy); // a bad policy is a one-line error before anything starts
+  if (values.chaos) {
+    const where = adminToken === undefined || adminToken === '' ? 'but the admin API is off (set PERPX_ADMIN_TOKEN), so no route is reachable' : 'at /admin/v1/chaos (journal disk faults, event-loop blocks)';
+    console.log(`WARNING: CHAOS HOOKS ENABLED ${where}. Never run a real exchange with --chaos.`);
+  }
   let host: ExchangeHost;
   let durability: string;
+  let chaos: GatewayChaos | undefined;
   if (values['in-process']) {
     host = new InProcessHost(cfg.engine, { queueMax: cfg.queueMax, batchMax: cfg.batchMax, clock: { now: Date.now, tickMs: cfg.clockTickMs }, projections: cfg.projections });
     durability = 'WARNING: --in-process: no journal, nothing is durable; every restart starts empty';
   } else {
-    const wh = await WorkerHost.start({ config: cfg.engine, dataDir, policy, pendingMax: cfg.queueMax, clockTickMs: cfg.clockTickMs, snapshotEveryMs: 60_000, projections: cfg.projections });
+    const wh = await WorkerHost.start({ config: cfg.engine, dataDir, policy, pendingMax: cfg.queueMax, clockTickMs: cfg.clockTickMs, snapshotEveryMs: 60_000, projections: cfg.projections, chaos: values.chaos });
+    if (values.chaos) chaos = { disk: (op, plan) => wh.chaosDisk(op, plan) };
     if (wh.recoveryLine !== '') console.log(wh.recoveryLine);
     console.log(`recovered to seq ${wh.recoveredSeq}, state hash ${wh.recoveredStateHash}`);
     host = wh;
@@ -78,6 +87,7 @@ async function main(): Promise<void> {
     host, port, hostname: values.host ?? '0.0.0.0', adminToken, noRateLimit: values['no-rate-limit'], limits: cfg.limits, rateLimits: cfg.rateLimits,
     ...(engineSlab === null ? {} : { telemetry: { peerSlabs: [engineSlab] } }),
     keys: values['in-process'] ? undefined : new PersistentKeyStore(dataDir),
+    chaos: values.chaos ? (chaos ?? { disk: null }) : undefined,
   });
   const index = { ...(values.dev ? DEV_INDEX_PRICES : {}), ...cfg.indexPrices };
   for (const [name, text] of Object.entries(index)) {

@@ -16,6 +16,7 @@ import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { HostError } from '../host/host.ts';
 import type { ExchangeHost } from '../host/host.ts';
+import type { GatewayChaos } from '../host/chaos-io.ts';
 import {
   AdminToken, authenticateKey, checkTimestamp, KeyStore, ListenKeys, REPLAY_FULL, REPLAY_SEEN, ReplayGuard, verifySignature,
 } from './auth.ts';
@@ -61,6 +62,8 @@ export interface GatewayOptions {
   telemetry?: TelemetryOptions | false;
   /** WebSocket limits (engine/gateway/ws: streams, user data, WS API on this port). */
   ws?: Partial<WsLimits>;
+  /** `perpx serve --chaos`: adds the /admin/v1/chaos routes (needs adminToken). */
+  chaos?: GatewayChaos;
 }
 
 export interface GatewayHandle {
@@ -338,7 +341,7 @@ function addMetricsRoute(routes: RouteTable, path: string): void {
 
 export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle> {
   const tel = opts.telemetry === false ? null : await createTelemetry(opts.telemetry ?? {});
-  const routes = buildRoutes(opts.adminToken !== undefined && opts.adminToken !== '');
+  const routes = buildRoutes(opts.adminToken !== undefined && opts.adminToken !== '', opts.chaos ?? null);
   if (tel?.metricsPath != null) addMetricsRoute(routes, tel.metricsPath);
   const state = createGatewayState(opts, gatewayTelemetry(tel, [...routes.values()].flatMap((m) => [...m.values()])));
   const l = state.limits;

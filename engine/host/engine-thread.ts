@@ -16,6 +16,8 @@ import type { EngineConfig } from '../core/config.ts';
 import type { EngineEvent } from '../core/events.ts';
 import type { StateMachine } from '../core/state-machine.ts';
 import { createNodeFileIO } from '../journal/file-io.ts';
+import { ChaosDisk } from './chaos-io.ts';
+import type { DiskChaosOp, DiskChaosPlan } from './chaos-io.ts';
 import { Journal } from '../journal/journal.ts';
 import type { JournalError } from '../journal/errors.ts';
 import { decodeCommandFrom } from '../wire/command-codec.ts';
@@ -44,6 +46,8 @@ export interface EngineThreadData {
   projections: Partial<ProjectionLimits>;
   /** This thread's metrics slab (engine/telemetry), read by the gateway's /metrics; absent = no metrics. */
   telemetrySlab?: SlabHandle | null;
+  /** `perpx serve --chaos`: journal I/O through a runtime-controllable fault wrapper (chaos-io.ts). */
+  chaos?: boolean;
 }
 
 /** Worker → gateway messages (always sent as arrays, one per flush). */
@@ -59,6 +63,7 @@ export type EngineThreadMessage =
 export type EngineThreadControl =
   | { kind: 'query'; id: number; query: HostQuery }
   | { kind: 'subscribe'; on: boolean }
+  | { kind: 'chaos-disk'; id: number; op: DiskChaosOp; plan: DiskChaosPlan }
   | { kind: 'close' };
 
 /** The Engine + history as the journal's state machine. */
@@ -106,9 +111,10 @@ async function main(d: EngineThreadData): Promise<void> {
 
   const logs: string[] = [];
   const telemetry = engineThreadTelemetry(d.telemetrySlab);
+  const chaosDisk = d.chaos === true ? new ChaosDisk(createNodeFileIO()) : null;
   const journal = await Journal.open<Command>({
     dir: d.dataDir,
-    io: telemetry.instrumentIO(createNodeFileIO()),
+    io: telemetry.instrumentIO(chaosDisk?.io ?? createNodeFileIO()),
     createMachine: () => new HostMachine(d.config, d.projections, telemetry),
     codec: binaryCommandCodec,
     policy: d.policy,
@@ -177,6 +183,18 @@ async function main(d: EngineThreadData): Promise<void> {
       }
     } else if (m.kind === 'subscribe') {
       subscribed = m.on;
+    } else if (m.kind === 'chaos-disk') {
+      if (chaosDisk === null) {
+        send({ kind: 'reply', id: m.id, ok: false, code: -1020, message: 'Chaos hooks are off (start perpx serve with --chaos).' });
+        return;
+      }
+      try {
+        const status = m.op === 'set' ? chaosDisk.set(m.plan) : m.op === 'clear' ? chaosDisk.clear() : chaosDisk.status();
+        status.journalFailed = journal.failed?.message ?? null;
+        send({ kind: 'reply', id: m.id, ok: true, result: status });
+      } catch (e) {
+        send({ kind: 'reply', id: m.id, ok: false, code: -1130, message: (e as Error).message });
+      }
     } else if (m.kind === 'close') {
       closing = true;
       if (timer !== undefined) clearInterval(timer);

@@ -13,6 +13,7 @@ import { HOST_OVERLOADED, HostError, overloadedError, shuttingDownError } from '
 import type { AppliedCommand, ExchangeHost, QueryOf, QueryResult, QueryType, SubmitResult } from './host.ts';
 import type { ProjectionLimits } from './projections.ts';
 import type { EngineThreadControl, EngineThreadData, EngineThreadMessage } from './engine-thread.ts';
+import type { DiskChaosOp, DiskChaosPlan, DiskChaosStatus } from './chaos-io.ts';
 import { createSlabHandle } from '../telemetry/slab.ts';
 import type { SlabHandle } from '../telemetry/slab.ts';
 
@@ -32,6 +33,8 @@ export interface WorkerHostOptions {
   projections?: Partial<ProjectionLimits>;
   /** Engine-thread metrics into a slab (`telemetrySlab`, for the gateway's peerSlabs). Default true. */
   telemetry?: boolean;
+  /** Journal I/O through a runtime fault wrapper, driven by `chaosDisk` (perpx serve --chaos). */
+  chaos?: boolean;
 }
 
 export const WORKER_PENDING_MAX_DEFAULT = 16_384;
@@ -95,6 +98,7 @@ export class WorkerHost implements ExchangeHost {
       clockTickMs: opts.clockTickMs ?? 0,
       projections: opts.projections ?? {},
       telemetrySlab: opts.telemetry === false ? null : createSlabHandle('engine'),
+      chaos: opts.chaos === true,
     };
     const worker = new Worker(new URL('./engine-thread.ts', import.meta.url), { workerData: data });
     const ready = await new Promise<Extract<EngineThreadMessage, { kind: 'ready' }>>((resolve, reject) => {
@@ -148,6 +152,16 @@ export class WorkerHost implements ExchangeHost {
     const w = Promise.withResolvers<QueryResult<K>>();
     this.pending.set(id, w as unknown as Waiter);
     this.post({ kind: 'query', id, query: q as never });
+    return w.promise;
+  }
+
+  /** Set, clear or read the engine thread's disk faults (rejects -1020 unless started with chaos). */
+  chaosDisk(op: DiskChaosOp, plan: DiskChaosPlan): Promise<DiskChaosStatus> {
+    if (this.failure !== null) return Promise.reject(new HostError(HOST_OVERLOADED, `Engine stopped: ${this.failure}`));
+    const id = this.nextId++;
+    const w = Promise.withResolvers<DiskChaosStatus>();
+    this.pending.set(id, w as unknown as Waiter);
+    this.post({ kind: 'chaos-disk', id, op, plan });
     return w.promise;
   }
 
