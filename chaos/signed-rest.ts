@@ -121,3 +121,19 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
   return out;
 }
+
+/** Sum of every sample of one metric in the server's /metrics (0 if absent). */
+export async function metricValue(baseUrl: string, name: string): Promise<number> {
+  const { parsePrometheus } = await import('../harness/server-scrape.ts');
+  const res = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(15_000) });
+  const text = await res.text();
+  return parsePrometheus(text).filter((s) => s.name === name).reduce((a, s) => a + s.value, 0);
+}
+
+/** Open a user-data listen key for an account (API key only, no signature). */
+export async function openListenKey(baseUrl: string, t: Trader): Promise<string> {
+  const res = await fetch(`${baseUrl}/fapi/v1/listenKey`, { method: 'POST', headers: { 'x-mbx-apikey': t.apiKey }, signal: AbortSignal.timeout(15_000) });
+  const body = await res.json() as { listenKey?: string };
+  if (!res.ok || typeof body.listenKey !== 'string') throw new Error(`POST /fapi/v1/listenKey → ${res.status} ${JSON.stringify(body)}`);
+  return body.listenKey;
+}

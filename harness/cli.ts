@@ -31,6 +31,7 @@ commands:
   load         open-model load run against a target, ending in a report directory
   calibrate    prove the measurements against a target with known latency and capacity
   k6 export    write a k6 script with the same arrival profile, flow and thresholds
+  compare      regression gate: every key figure of a run vs a baseline (medians of repeats), exit 1 on a regression
 `,
   run: `usage: perpx run [options]      (the default campaign; perpx run --help lists its options)
 `,
@@ -256,6 +257,8 @@ export async function main(argv: string[]): Promise<number> {
       return cmdLoad(rest);
     case 'calibrate':
       return cmdCalibrate(rest);
+    case 'compare':
+      return (await import('../reports/cmd-compare.ts')).cmdCompare(rest);
     case 'k6':
       return cmdK6(rest);
     default:

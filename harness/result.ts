@@ -109,6 +109,11 @@ export interface ServerSeries {
   gcPauseMs?: Record<string, TimeSeries>;
   heapMb?: Record<string, TimeSeries>;
   cpuPct?: Record<string, TimeSeries>;
+  /**
+   * What the server used between the first and the last scrape of the run (perpx_process_cpu_seconds_total,
+   * perpx_heap_allocated_bytes_total summed over threads, perpx_http_requests_total): CPU and allocation per request.
+   */
+  usage?: { fromS: number; toS: number; cpuSeconds: number; allocatedBytes: number; requests: number };
 }
 
 export interface CheckerResult {

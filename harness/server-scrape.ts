@@ -60,6 +60,9 @@ export function startMetricsScraper(url: string, startMsRef: { v: number }, onSc
   let prevStage = new Map<string, Map<number, number>>(); // stage → le → cumulative count
   let prevGc = new Map<string, number>(); // thread → cumulative GC seconds
   const series: ServerSeries = { stages: {}, eventLoopDelayMs: {}, elu: {}, gcPauseMs: {}, heapMb: {} };
+  // Whole-run usage for `perpx compare` (CPU and allocation per request): first and last scrape.
+  let usageFirst: { tS: number; cpuS: number; allocB: number; requests: number } | null = null;
+  let usageLast: { tS: number; cpuS: number; allocB: number; requests: number } | null = null;
   let busy = false;
   const scrape = async () => {
     if (busy || startMsRef.v === 0) return;
@@ -71,6 +74,9 @@ export function startMetricsScraper(url: string, startMsRef: { v: number }, onSc
       const tS = (Date.now() - startMsRef.v) / 1000;
       const stage = new Map<string, Map<number, number>>();
       const gc = new Map<string, number>();
+      let cpuS = -1;
+      let allocB = 0;
+      let requests = 0;
       for (const s of samples) {
         if (s.name === 'perpx_stage_duration_seconds_bucket') {
           const m = stage.get(s.labels.stage!) ?? new Map<number, number>();
@@ -82,6 +88,12 @@ export function startMetricsScraper(url: string, startMsRef: { v: number }, onSc
           push(series.elu!, s.labels.thread!, tS, s.value);
         } else if (s.name === 'perpx_heap_used_bytes') {
           push(series.heapMb!, s.labels.thread!, tS, s.value / 1e6);
+        } else if (s.name === 'perpx_process_cpu_seconds_total') {
+          cpuS = Math.max(0, cpuS) + s.value;
+        } else if (s.name === 'perpx_heap_allocated_bytes_total') {
+          allocB += s.value;
+        } else if (s.name === 'perpx_http_requests_total') {
+          requests += s.value;
         } else if (s.name === 'perpx_gc_duration_seconds_sum') {
           gc.set(s.labels.thread!, (gc.get(s.labels.thread!) ?? 0) + s.value);
         }
@@ -104,6 +116,12 @@ export function startMetricsScraper(url: string, startMsRef: { v: number }, onSc
       }
       prevStage = stage;
       prevGc = gc;
+      if (cpuS >= 0) {
+        const now = { tS, cpuS, allocB, requests };
+        if (usageLast !== null && tS > usageLast.tS) push((series.cpuPct ??= {}), 'process', tS, ((cpuS - usageLast.cpuS) / (tS - usageLast.tS)) * 100);
+        usageFirst ??= now;
+        usageLast = now;
+      }
       onScrape?.(series, tS);
     } catch {
       // A missed scrape is a gap in the series, not a failed run.
@@ -118,6 +136,12 @@ export function startMetricsScraper(url: string, startMsRef: { v: number }, onSc
       // host_round_trip (submit → reply) contains queue wait, engine apply and journal wait:
       // keep it out of the stage breakdown when those are present, or it is counted twice.
       if (series.stages!.journal_wait !== undefined || series.stages!.engine_apply !== undefined) delete series.stages!.host_round_trip;
+      if (usageFirst !== null && usageLast !== null && usageLast.tS > usageFirst.tS) {
+        series.usage = {
+          fromS: usageFirst.tS, toS: usageLast.tS, cpuSeconds: usageLast.cpuS - usageFirst.cpuS,
+          allocatedBytes: usageLast.allocB - usageFirst.allocB, requests: usageLast.requests - usageFirst.requests,
+        };
+      }
       return series;
     },
   };

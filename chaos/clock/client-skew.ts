@@ -43,7 +43,7 @@ export function clientSkewFault(o: ClientSkewOptions): ClientSkewFault {
   let trader: Trader | null = null;
   let running = false;
   let loop: Promise<void> = Promise.resolve();
-  const stop = new AbortController();
+  let stop = new AbortController();
   const r: ClientSkewResult = { sent: 0, rejected1021: 0, other: 0, accepted: 0, timeouts: 0, clientIds: [] };
   let n = 0;
   return {
@@ -57,6 +57,7 @@ export function clientSkewFault(o: ClientSkewOptions): ClientSkewFault {
       const index = Number((await premiumIndex(ctx.serverUrl, o.symbol)).markPrice);
       const price = (Math.round(index * 0.97 * 10) / 10).toFixed(1);
       running = true;
+      stop = new AbortController();
       const max = o.maxRequests ?? 10_000;
       loop = (async () => {
         const t0 = Date.now();
