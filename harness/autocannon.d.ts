@@ -11,6 +11,14 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     body?: string;
     workers?: number;
+    /** Per-request timeout in seconds. */
+    timeout?: number;
+    /** Request sequence; setupRequest/onResponse receive a per-connection context object. */
+    requests?: {
+      setupRequest?: (req: Record<string, unknown>, context: any) => Record<string, unknown>;
+      onResponse?: (status: number, body: string, context: any) => void;
+    }[];
+    setupClient?: (client: any) => void;
   }
   interface Stats {
     average: number;

@@ -35,13 +35,14 @@ function expectOneLineError(r: { code: number | null; stderr: string }, pattern:
 
 describe('perpx CLI', () => {
   it('prints help for every sub-command and exits 0', async () => {
-    const results = await Promise.all([[], ['--help'], ['load', '--help'], ['calibrate', '--help'], ['k6', '--help'], ['run', '--help']].map((a) => perpx(a)));
+    const results = await Promise.all([[], ['--help'], ['load', '--help'], ['load', 'max', '--help'], ['calibrate', '--help'], ['k6', '--help'], ['run', '--help']].map((a) => perpx(a)));
     for (const r of results) expect(r.code).toBe(0);
     expect(results[1]!.stdout).toMatch(/calibrate/);
     expect(results[2]!.stdout).toMatch(/--target URL/);
-    expect(results[3]!.stdout).toMatch(/--stall-ms/);
-    expect(results[4]!.stdout).toMatch(/perpx k6 export <scenario>/);
-    expect(results[5]!.stdout).toMatch(/perpx run/);
+    expect(results[3]!.stdout).toMatch(/closed model/);
+    expect(results[4]!.stdout).toMatch(/--stall-ms/);
+    expect(results[5]!.stdout).toMatch(/perpx k6 export <scenario>/);
+    expect(results[6]!.stdout).toMatch(/perpx run/);
   });
 
   it('bad input: one line, non-zero exit, no stack trace', async () => {
@@ -54,6 +55,11 @@ describe('perpx CLI', () => {
         [['bogus'], /^perpx: unknown command "bogus"/],
         [['load', '--frob'], /^perpx load: Unknown option '--frob'\.$/],
         [['load', '--scenario', 'x.json'], /^perpx load: missing --target URL/],
+        [['load', 'max'], /^perpx load: missing --target URL/],
+        [['load', 'max', '--target', 'https://x.example'], /^perpx load: --target must be an http URL/],
+        [['load', 'max', '--target', 'http://127.0.0.1:9', '--connections', '8,4'], /^perpx load: --connections must be ascending/],
+        [['load', 'max', '--target', 'http://127.0.0.1:9', '--connections', 'x'], /^perpx load: --connections must be an integer/],
+        [['load', 'max', '--target', 'http://127.0.0.1:9'], /^perpx load: cannot reach http:\/\/127\.0\.0\.1:9\//],
         [['load', '--target', 'nope', '--scenario', 'x.json'], /^perpx load: --target must be an http\(s\) URL/],
         [['load', '--target', 'http://127.0.0.1:9', '--scenario', join(dir, 'missing.json')], /cannot read scenario .*ENOENT/],
         [['load', '--target', 'http://127.0.0.1:9', '--scenario', join(dir, 'broken.json')], /is not valid JSON/],

@@ -29,9 +29,12 @@ commands:
   run          the default campaign: embedded perpx server, spike scenario, checker, report
   serve        the perpx server
   load         open-model load run against a target, ending in a report directory
+  load max     capacity with autocannon (closed model), same report
   calibrate    prove the measurements against a target with known latency and capacity
   k6 export    write a k6 script with the same arrival profile, flow and thresholds
+  sim          deterministic simulation: engine + journal + simulated disk, seeded crashes and disk faults, checked recoveries
   compare      regression gate: every key figure of a run vs a baseline (medians of repeats), exit 1 on a regression
+  chaos        seeded fault-injection experiments (crash, pause, network, disk, ...) with checker and replay hash
 `,
   run: `usage: perpx run [options]      (the default campaign; perpx run --help lists its options)
 `,
@@ -53,6 +56,8 @@ options:
   --quiet            no live progress
 
 exit: 0 all thresholds passed, 1 a threshold failed, 3 the generator could not keep its schedule
+
+perpx load max --help: capacity with autocannon (closed model), same report
 `,
   calibrate: `usage: perpx calibrate [options]
 
@@ -111,6 +116,7 @@ function progressLine(p: Progress): string {
 }
 
 async function cmdLoad(args: string[]): Promise<number> {
+  if (args[0] === 'max') return (await import('./cmd-load-max.ts')).cmdLoadMax(args.slice(1));
   const { values, positionals } = parse(args, {
     target: { type: 'string' }, scenario: { type: 'string' }, 'runs-dir': { type: 'string' }, id: { type: 'string' },
     workers: { type: 'string' }, accounts: { type: 'string' }, 'no-history': { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
@@ -249,6 +255,8 @@ export async function main(argv: string[]): Promise<number> {
       return help(rest[0] ?? 'main');
     case 'run':
       return (await import('./cmd-run.ts')).cmdRun(rest);
+    case 'chaos':
+      return (await import('../chaos/cmd-chaos.ts')).cmdChaos(rest);
     case 'serve':
       // engine/gateway/serve.ts reads process.argv itself (and skips the word "serve").
       await import('../engine/gateway/serve.ts');
@@ -261,6 +269,8 @@ export async function main(argv: string[]): Promise<number> {
       return (await import('../reports/cmd-compare.ts')).cmdCompare(rest);
     case 'k6':
       return cmdK6(rest);
+    case 'sim':
+      return (await import('../chaos/sim/cmd-sim.ts')).cmdSim(rest);
     default:
       throw new UsageError(`unknown command ${JSON.stringify(cmd)} (try perpx --help)`);
   }

@@ -7,6 +7,7 @@
 import type { NormalizedScenario } from './scenario.ts';
 import type { LatencySummary } from './histogram.ts';
 import type { ThresholdResult } from './thresholds.ts';
+import type { RunProfiling } from './profiling/types.ts';
 
 export const RESULT_SCHEMA = 'perpx.run/1';
 
@@ -127,6 +128,44 @@ export interface Finding {
   severity: 'critical' | 'warning' | 'info';
   title: string;
   detail?: string;
+  /** A link from the finding (report-relative: "#anchor" or a file in the run directory). */
+  link?: { href: string; text: string };
+}
+
+/** A chaos experiment's fault timeline (chaos/runner.ts): drawn over every chart, listed in summary.md. */
+export interface ChaosTimeline {
+  experiment: string;
+  seed: number;
+  /** Seconds since the load started. */
+  events: { tS: number; kind: 'inject' | 'clear' | 'detect' | 'recover' | 'note'; fault: string; detail: string }[];
+  /** One per injected fault: [injectS, clearS] the fault held, [clearS, recoveredS] the recovery (null: not recovered). */
+  windows: { fault: string; injectS: number; clearS: number; detectS: number | null; recoveredS: number | null }[];
+  /** Headline figures in order: [label, value]. */
+  figures: [string, string][];
+}
+
+/** One connection step of `perpx load max` (closed model). */
+export interface CapacityStep {
+  connections: number;
+  durationS: number;
+  throughputRps: number;
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  errors: number;
+  errorRate: number;
+  /** Error rate < 1% and p99 within the limit. */
+  within: boolean;
+}
+
+/** What `perpx load max` found. */
+export interface CapacityResult {
+  model: 'closed (autocannon 9)';
+  criterion: string;
+  steps: CapacityStep[];
+  /** Highest throughput of a step within the criterion; null if no step was. */
+  capacityRps: number | null;
+  capacityConnections: number | null;
 }
 
 export interface RunResult {
@@ -156,6 +195,11 @@ export interface RunResult {
   server?: ServerSeries;
   findings?: Finding[];
   notes?: string[];
+  /** CPU profiles, heap diff, clinic reports (harness/profiling: perpx profile, perpx run's automatic capture). */
+  profiling?: RunProfiling;
+  chaos?: ChaosTimeline;
+  /** Present on `perpx load max` runs (closed model). */
+  capacity?: CapacityResult;
 }
 
 /** Reasons the generator's own behaviour makes the run invalid (empty = valid). */

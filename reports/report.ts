@@ -12,12 +12,19 @@ import { join } from 'node:path';
 import type { RunResult, Finding, TimeSeries } from '../harness/result.ts';
 import type { LatencySummary } from '../harness/histogram.ts';
 import { formatThresholdValue } from '../harness/thresholds.ts';
-import { lineChart, scatterChart, barChart, escapeXml, PALETTE, CHART_CSS } from './svg.ts';
+import { lineChart as svgLineChart, scatterChart, barChart, escapeXml, PALETTE, CHART_CSS } from './svg.ts';
+import type { Band, LineChartSpec } from './svg.ts';
+import { chaosBands, chaosHtml, chaosMarkdown } from './chaos-timeline.ts';
+
+/** Chaos runs: the fault windows of the report being rendered, shaded on every line chart. */
+let chartBands: readonly Band[] = [];
+const lineChart = (spec: LineChartSpec): string => svgLineChart(chartBands.length === 0 ? spec : { ...spec, bands: [...(spec.bands ?? []), ...chartBands] });
 import type { LineSeries } from './svg.ts';
 import { findKnee } from './knee.ts';
 import type { Saturation } from './knee.ts';
 import { computeFindings, stageAtPeak } from './diagnosis.ts';
 import type { StageAtPeak } from './diagnosis.ts';
+import { profilingHtml, profilingMarkdown } from './profiling-section.ts';
 
 export interface ReportAnalysis {
   verdict: 'PASS' | 'FAIL' | 'INVALID';
@@ -89,6 +96,14 @@ function summaryRows(r: RunResult): string[][] {
   ];
 }
 
+const CAPACITY_HEAD = ['connections', 'throughput', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'counts toward capacity'];
+
+function capacityRows(r: RunResult): string[][] {
+  const c = r.capacity!;
+  return c.steps.map((s) => [String(s.connections), `${int(s.throughputRps)} req/s`, ms(s.p50Ms), ms(s.p99Ms), ms(s.p999Ms), pct(s.errorRate),
+    s.within ? (s.connections === c.capacityConnections ? 'yes — capacity' : 'yes') : `no (${c.criterion})`]);
+}
+
 function pad<T>(values: readonly T[], n: number, fill: T): T[] {
   const out = values.slice(0, n);
   while (out.length < n) out.push(fill);
@@ -103,7 +118,8 @@ function table(head: string[], rows: string[][], cls = ''): string {
 }
 
 function findingHtml(f: Finding): string {
-  return `<li class="f-${f.severity}"><strong>${escapeXml(f.severity)}</strong> ${escapeXml(f.title)}${f.detail ? `<div class="detail">${escapeXml(f.detail)}</div>` : ''}</li>`;
+  const link = f.link === undefined ? '' : ` <a href="${escapeXml(f.link.href)}">${escapeXml(f.link.text)}</a>`;
+  return `<li class="f-${f.severity}"><strong>${escapeXml(f.severity)}</strong> ${escapeXml(f.title)}${link}${f.detail ? `<div class="detail">${escapeXml(f.detail)}</div>` : ''}</li>`;
 }
 
 function placeholder(title: string, text: string): string {
@@ -228,6 +244,7 @@ details{margin:10px 0}code{background:#f3f4f6;padding:0 3px;border-radius:3px}
 function renderHtml(r: RunResult, a: ReportAnalysis): string {
   const title = `perpx load report — ${r.scenario.name}`;
   const parts: string[] = [];
+  chartBands = chaosBands(r);
   parts.push(`<h1>${escapeXml(title)}</h1><div class="meta">run ${escapeXml(r.id)} · target ${escapeXml(r.target)} · started ${escapeXml(r.startedAt)} · ${r.durationS.toFixed(0)} s ${escapeXml(r.scenario.profile.kind)} profile, ${escapeXml(r.scenario.arrivals)} arrivals</div>`);
   if (!r.valid) {
     parts.push(`<div class="banner invalid">GENERATOR INVALID — the load generator could not keep its schedule; the numbers below describe the generator, not the target. ${escapeXml(r.invalidReasons.join('; '))}</div>`);
@@ -244,8 +261,11 @@ function renderHtml(r: RunResult, a: ReportAnalysis): string {
     : table(['check', 'result', 'detail'], r.checker.map((c) => [c.name, c.ok ? 'ok' : 'VIOLATED', [c.detail ?? '', ...(c.violations ?? []).slice(0, 5).map((v) => v.message)].filter(Boolean).join(' | ')])));
   parts.push('<h2>Diagnosis</h2>');
   parts.push(`<ul class="findings">${a.findings.map(findingHtml).join('')}</ul>`);
+  parts.push(chaosHtml(r));
   parts.push('<h2>Summary</h2>');
   parts.push(table(['', ''], summaryRows(r)));
+  if (r.capacity !== undefined) parts.push(`<h3>Capacity (${escapeXml(r.capacity.model)})</h3>`, table(CAPACITY_HEAD, capacityRows(r)));
+  if (r.notes !== undefined && r.notes.length > 0) parts.push(`<ul class="notes">${r.notes.map((n) => `<li>${escapeXml(n)}</li>`).join('')}</ul>`);
   parts.push(table(['latency (ms)', 'count', 'p50', 'p90', 'p99', 'p99.9', 'max'], latencyRows(r)));
   parts.push('<h2>Load</h2>', rateChart(r));
   parts.push('<h2>Latency</h2>', latencyChart(r));
@@ -260,6 +280,7 @@ function renderHtml(r: RunResult, a: ReportAnalysis): string {
   parts.push(seriesCharts('GC pause time', sv?.gcPauseMs, 'ms per second', absent));
   parts.push(seriesCharts('Heap used', sv?.heapMb, 'MB', absent));
   parts.push(seriesCharts('CPU', sv?.cpuPct, '%', absent));
+  parts.push(profilingHtml(r.profiling));
   parts.push('<h2>Generator self-health</h2>', generatorCharts(r));
   parts.push(table(['worker', 'ELD p50 (ms)', 'ELD p99 (ms)', 'ELD max (ms)', 'ELU', 'CPU %'],
     r.generator.perWorker.map((w) => [String(w.worker), ms(w.eldP50Ms), ms(w.eldP99Ms), ms(w.eldMaxMs), w.elu.toFixed(2), w.cpuPct.toFixed(1)])));
@@ -298,11 +319,15 @@ function renderMarkdown(r: RunResult, a: ReportAnalysis): string {
   }
   lines.push('## Diagnosis', '');
   for (const f of a.findings) lines.push(`- **${f.severity}** ${f.title}${f.detail ? ` — ${f.detail}` : ''}`);
+  lines.push('', ...chaosMarkdown(r));
   lines.push('', '## Summary', '', mdTable(['', ''], summaryRows(r)), '');
+  if (r.capacity !== undefined) lines.push(`## Capacity (${r.capacity.model})`, '', mdTable(CAPACITY_HEAD, capacityRows(r)), '');
+  if (r.notes !== undefined && r.notes.length > 0) lines.push(...r.notes.map((n) => `- ${n}`), '');
   lines.push('## Latency (ms)', '', mdTable(['', 'count', 'p50', 'p90', 'p99', 'p99.9', 'max'], latencyRows(r)), '');
   const codes = Object.entries(r.totals.errors).sort((x, y) => y[1] - x[1]);
   lines.push('## Errors by code', '', codes.length === 0 ? '_none_' : mdTable(['code', 'count'], codes.map(([c, n]) => [c, int(n)])), '');
   lines.push('## Saturation', '', a.saturation.found ? `p99 turns up at ≈ ${int(a.saturation.kneeRps!)} req/s (${ms(a.saturation.kneeP99Ms)} ms vs baseline ${ms(a.saturation.baselineP99Ms)} ms).` : `No saturation point: ${a.saturation.reason ?? ''}.`, '');
+  lines.push(...profilingMarkdown(r.profiling));
   lines.push('Charts: `report.html`. Raw numbers and exact histograms: `results.json`.' + (r.historyFile === null ? '' : ' Operation history: `history.ndjson`.'), '');
   return lines.join('\n');
 }
