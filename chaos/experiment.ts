@@ -52,6 +52,12 @@ export interface SetupContext {
 export interface ExperimentPlan {
   /** The fault schedule, relative to the load start. Same seed → same list. */
   faults: PlannedFault[];
+  /**
+   * Minimum seconds between one fault's clear completing and the next inject (default 0): a
+   * planned inject that comes sooner waits, and the timeline shows the real time. Crash
+   * experiments use it so the restarted server serves load between two kills.
+   */
+  settleS?: number;
   /** Start helpers (e.g. a fault proxy). Runs before the load; the runner always calls teardown after. */
   setup?: (ctx: SetupContext) => Promise<void>;
   /** The URL the load generator should aim at (e.g. the proxy's); default: the server URL. Called after setup. */

@@ -7,6 +7,8 @@ import { adminPost } from './embedded-server.ts';
 export interface FundedAccount {
   apiKey: string;
   secretKey: string;
+  /** The engine's account id (what the journal records). */
+  accountId: number;
 }
 
 export const DEFAULT_ACCOUNTS = 24;
@@ -25,7 +27,7 @@ export async function createFundedAccounts(url: string, adminToken: string, o: F
   const accounts: FundedAccount[] = [];
   for (let i = 0; i < (o.count ?? DEFAULT_ACCOUNTS); i++) {
     const a = await adminPost(url, adminToken, 'account', { deposit: o.deposit ?? DEFAULT_DEPOSIT });
-    accounts.push({ apiKey: String(a.apiKey), secretKey: String(a.secretKey) });
+    accounts.push({ apiKey: String(a.apiKey), secretKey: String(a.secretKey), accountId: Number(a.accountId) });
   }
   return accounts;
 }

@@ -18,6 +18,14 @@ export interface Marker {
   color?: string;
 }
 
+/** A shaded x-range drawn behind the data (e.g. a chaos fault window). */
+export interface Band {
+  fromX: number;
+  toX: number;
+  color: string;
+  label?: string;
+}
+
 export interface LineChartSpec {
   title: string;
   x: readonly number[];
@@ -27,6 +35,7 @@ export interface LineChartSpec {
   series: readonly LineSeries[];
   yLog?: boolean;
   markers?: readonly Marker[];
+  bands?: readonly Band[];
   widthPx?: number;
   heightPx?: number;
 }
@@ -163,6 +172,17 @@ function markersSvg(markers: readonly Marker[] | undefined, xs: Scale, h: number
   return s;
 }
 
+function bandsSvg(bands: readonly Band[] | undefined, xs: Scale, h: number, top: number): string {
+  let s = '';
+  for (const b of bands ?? []) {
+    const x0 = xs.map(b.fromX);
+    const wPx = Math.max(1, xs.map(b.toX) - x0);
+    s += `<rect x="${x0.toFixed(1)}" y="${top}" width="${wPx.toFixed(1)}" height="${h - MARGIN.bottom - top}" fill="${b.color}" fill-opacity="0.18">` +
+      `${b.label === undefined ? '' : `<title>${escapeXml(b.label)}</title>`}</rect>`;
+  }
+  return s;
+}
+
 function legendItemPx(name: string): number {
   return 28 + name.length * 6.8;
 }
@@ -229,7 +249,7 @@ export function lineChart(spec: LineChartSpec): string {
   const ys = useLog ? logScale(leftValues, h - MARGIN.bottom, top) : linearScale(leftValues, h - MARGIN.bottom, top);
   const rightValues = right.flatMap((s) => finite(s.values));
   const y2 = right.length > 0 && rightValues.length > 0 ? linearScale(rightValues, h - MARGIN.bottom, top) : undefined;
-  let body = axes(w, h, top, xs, ys, spec.xLabel, spec.yLabel, y2 === undefined ? undefined : { scale: y2, label: spec.y2Label ?? '' });
+  let body = bandsSvg(spec.bands, xs, h, top) + axes(w, h, top, xs, ys, spec.xLabel, spec.yLabel, y2 === undefined ? undefined : { scale: y2, label: spec.y2Label ?? '' });
   for (const s of [...right, ...left]) {
     const scale = s.axis === 'right' && y2 !== undefined ? y2 : ys;
     const d = path(spec.x, s.values, xs, scale);

@@ -29,7 +29,8 @@ function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-const KILL_SLOT_S = 4.5;
+/** Seconds per kill: a restart takes ~1 s on a quiet 2-core box and 2-5 s when it is busy. */
+const KILL_SLOT_S = 5;
 
 function killCount(input: { quick: boolean; options: Readonly<Record<string, number>> }): number {
   const deep = process.env.PERPX_DEEP === '1' ? 100 : undefined;
@@ -39,9 +40,9 @@ function killCount(input: { quick: boolean; options: Readonly<Record<string, num
 /** Spike load long enough for `kills` kill slots of KILL_SLOT_S plus a calm head and tail. */
 function crashProfile(input: { quick: boolean; options: Readonly<Record<string, number>> }): Profile {
   if (input.quick && input.options.kills === undefined && process.env.PERPX_DEEP !== '1') {
-    return { kind: 'spike', base: 50, peak: 300, duration: '24s', spikeAt: '8s', spikeDuration: '8s', rampTime: '1s' };
+    return { kind: 'spike', base: 50, peak: 300, duration: '28s', spikeAt: '9s', spikeDuration: '8s', rampTime: '1s' };
   }
-  const durationS = Math.max(100, Math.ceil(killCount(input) * KILL_SLOT_S + 15));
+  const durationS = Math.max(60, Math.ceil(killCount(input) * KILL_SLOT_S + 8));
   const spikeAt = Math.round(durationS * 0.35);
   const spikeFor = Math.round(durationS * 0.3);
   return { kind: 'spike', base: 100, peak: 1000, duration: `${durationS}s`, spikeAt: `${spikeAt}s`, spikeDuration: `${spikeFor}s`, rampTime: '2s' };
@@ -59,7 +60,7 @@ export const crashRestart: Experiment = {
     const kills = killCount(input);
     const fromS = 3;
     const toS = input.durationS - 5;
-    return { faults: spacedSchedule(input.seed, kills, fromS, toS, 0.1, 0.8, sigkillFault) };
+    return { faults: spacedSchedule(input.seed, kills, fromS, toS, 0.1, 0.8, sigkillFault), settleS: 1.5 };
   },
 };
 
