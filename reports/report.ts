@@ -23,6 +23,8 @@ import type { LineSeries } from './svg.ts';
 import { findKnee } from './knee.ts';
 import type { Saturation } from './knee.ts';
 import { computeFindings, stageAtPeak } from './diagnosis.ts';
+import { buildJunit } from './junit.ts';
+import { buildCiSummary } from './ci-summary.ts';
 import type { StageAtPeak } from './diagnosis.ts';
 import { profilingHtml, profilingMarkdown } from './profiling-section.ts';
 
@@ -64,6 +66,11 @@ export async function writeReport(r: RunResult, dir: string): Promise<{ html: st
   const built = buildReport(r);
   const paths = { html: join(dir, 'report.html'), markdown: join(dir, 'summary.md'), json: join(dir, 'results.json') };
   await Promise.all([writeFile(paths.html, built.html), writeFile(paths.markdown, built.markdown), writeFile(paths.json, built.json)]);
+  // CI outputs: test results of thresholds/checker/generator validity, and a step-summary Markdown.
+  await Promise.all([
+    writeFile(join(dir, 'junit.xml'), buildJunit(r)),
+    writeFile(join(dir, 'ci-summary.md'), buildCiSummary(r, built.analysis.verdict, built.analysis.findings)),
+  ]);
   return { ...paths, analysis: built.analysis };
 }
 
