@@ -4,11 +4,19 @@
 import type { Experiment } from './experiment.ts';
 import { validateExperiments } from './experiment.ts';
 import { crashRestart, pause, gracefulRestart } from './process/experiments.ts';
+import { MARKET_EXPERIMENTS } from './market/experiments.ts';
+import { CLOCK_EXPERIMENTS } from './clock/experiments.ts';
+import { LOAD_EXPERIMENTS } from './load/experiments.ts';
+import { RESOURCE_EXPERIMENTS } from './resource/experiments.ts';
 
 export const EXPERIMENTS: readonly Experiment[] = [
   crashRestart,
   pause,
   gracefulRestart,
+  ...MARKET_EXPERIMENTS,
+  ...CLOCK_EXPERIMENTS,
+  ...LOAD_EXPERIMENTS,
+  ...RESOURCE_EXPERIMENTS,
 ];
 
 validateExperiments(EXPERIMENTS);

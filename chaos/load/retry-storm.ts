@@ -36,6 +36,8 @@ export interface RetryStormResult {
   timeouts: number;
   unexpected: number;
   firstUnexpected: string;
+  /** Client ids of the bursts so far with other than exactly one open order right after their burst. */
+  idsWrong: number;
 }
 
 export interface RetryStormFault extends Fault {
@@ -49,7 +51,7 @@ export function retryStormFault(o: RetryStormOptions): RetryStormFault {
   let burst = 0;
   let lastIds: string[] = [];
   const r: RetryStormResult = {
-    clientIds: 0, attempts: 0, firstTimedOut: 0, accepted: 0, duplicateRejected: 0, replayRejected: 0, shed: 0, timeouts: 0, unexpected: 0, firstUnexpected: '',
+    clientIds: 0, attempts: 0, firstTimedOut: 0, accepted: 0, duplicateRejected: 0, replayRejected: 0, shed: 0, timeouts: 0, unexpected: 0, firstUnexpected: '', idsWrong: 0,
   };
   const count = (res: CallResult): void => {
     r.attempts++;
@@ -63,6 +65,14 @@ export function retryStormFault(o: RetryStormOptions): RetryStormFault {
       r.unexpected++;
       if (r.firstUnexpected === '') r.firstUnexpected = `${res.status} ${JSON.stringify(res.body)}`;
     }
+  };
+  const verify = async (ctx: Pick<FaultContext, 'serverUrl'>): Promise<{ ids: number; wrong: { cid: string; count: number }[] }> => {
+    if (trader === null) return { ids: 0, wrong: [] };
+    const open = await signedOk(ctx.serverUrl, trader, 'GET', '/fapi/v1/openOrders', [['symbol', o.symbol]]) as { clientOrderId: string }[];
+    const per = new Map<string, number>();
+    for (const x of open) per.set(x.clientOrderId, (per.get(x.clientOrderId) ?? 0) + 1);
+    const wrong = lastIds.map((cid) => ({ cid, count: per.get(cid) ?? 0 })).filter((x) => x.count !== 1);
+    return { ids: lastIds.length, wrong };
   };
   return {
     name: 'retry-storm',
@@ -92,18 +102,12 @@ export function retryStormFault(o: RetryStormOptions): RetryStormFault {
           .then(async (res) => ({ status: res.status, body: await res.json() as unknown }), () => ({ status: 0, body: { timeout: true } }));
         for (const res of await Promise.all([...retries, replay])) count(res);
       });
-      ctx.mark('note', `${r.attempts} attempts for ${r.clientIds} client ids: ${r.accepted} accepted, ${r.duplicateRejected} × -4116, ${r.replayRejected} × -1022, ${r.firstTimedOut} first attempts timed out`);
+      r.idsWrong += (await verify(ctx)).wrong.length;
+      ctx.mark('note', `${r.attempts} attempts for ${r.clientIds} client ids: ${r.accepted} accepted, ${r.duplicateRejected} × -4116, ${r.replayRejected} × -1022, ${r.firstTimedOut} first attempts timed out; ${r.idsWrong} ids with ≠ 1 open order`);
     },
     async clear(ctx: FaultContext) {
       if (trader !== null) await signedCall(ctx.serverUrl, trader, 'DELETE', '/fapi/v1/allOpenOrders', [['symbol', o.symbol]]);
     },
-    async verify(ctx) {
-      if (trader === null) return { ids: 0, wrong: [] };
-      const open = await signedOk(ctx.serverUrl, trader, 'GET', '/fapi/v1/openOrders', [['symbol', o.symbol]]) as { clientOrderId: string }[];
-      const per = new Map<string, number>();
-      for (const x of open) per.set(x.clientOrderId, (per.get(x.clientOrderId) ?? 0) + 1);
-      const wrong = lastIds.map((cid) => ({ cid, count: per.get(cid) ?? 0 })).filter((x) => x.count !== 1);
-      return { ids: lastIds.length, wrong };
-    },
+    verify,
   };
 }

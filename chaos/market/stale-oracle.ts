@@ -89,8 +89,13 @@ export interface StaleOracleOptions {
 }
 
 export interface StaleOracleResult {
-  /** The index when updates stopped. */
+  /** The index when updates stopped, and just before they resumed (equal if the oracle was really stale). */
   frozenIndex: number;
+  indexAtClear: number;
+  /** Mark price just before the index resumed. */
+  markAtClear: number;
+  /** The walk's update count when it was resumed (later counts show it really resumed). */
+  walkUpdatesAtClear: number;
   lastTrade: number;
   bookMovePct: number;
   moverTrades: number;
@@ -105,7 +110,7 @@ export function staleOracleFault(walk: IndexWalk, o: StaleOracleOptions): StaleO
   let buyer: Trader | null = null;
   let moving = false;
   let mover: Promise<void> = Promise.resolve();
-  const r: StaleOracleResult = { frozenIndex: 0, lastTrade: 0, bookMovePct: 0, moverTrades: 0 };
+  const r: StaleOracleResult = { frozenIndex: 0, indexAtClear: 0, markAtClear: 0, walkUpdatesAtClear: 0, lastTrade: 0, bookMovePct: 0, moverTrades: 0 };
   return {
     name: 'stale-oracle',
     describe: `index updates stop; the book is traded ${o.bookMovePct}% away from the frozen index`,
@@ -146,8 +151,14 @@ export function staleOracleFault(walk: IndexWalk, o: StaleOracleOptions): StaleO
       moving = false;
       await mover;
       for (const t of [seller, buyer]) if (t !== null) await signedCall(ctx.serverUrl, t, 'DELETE', '/fapi/v1/allOpenOrders', [['symbol', o.symbol]]);
+      if (walk.paused) {
+        const pi = await premiumIndex(ctx.serverUrl, o.symbol);
+        r.indexAtClear = Number(pi.indexPrice);
+        r.markAtClear = Number(pi.markPrice);
+      }
+      r.walkUpdatesAtClear = walk.updates;
       walk.resume();
-      if (r.moverTrades > 0) ctx.mark('note', `book moved ${r.frozenIndex} → ${r.lastTrade} (${r.bookMovePct.toFixed(2)}%) in ${r.moverTrades} trades; index walk resumed`);
+      if (r.moverTrades > 0) ctx.mark('note', `book moved ${r.frozenIndex} → ${r.lastTrade} (${r.bookMovePct.toFixed(2)}%) in ${r.moverTrades} trades; index ${r.indexAtClear}, mark ${r.markAtClear} at clear; index walk resumed`);
     },
   };
 }
