@@ -67,6 +67,8 @@ export interface ExperimentOutcome {
   invariantsOk: boolean;
   /** The generator kept its schedule (otherwise the latency figures blame the generator). */
   valid: boolean;
+  /** Engine account id of each load account index (what the journal records). */
+  accountIds: number[];
 }
 
 export const CHAOS_SEED_DEFAULT = 1;
@@ -163,7 +165,7 @@ export async function runExperiment(e: Experiment, o: RunExperimentOptions = {})
         invariants.push({
           name: 'history',
           ok: check.ok,
-          detail: `${c.placesAcked} acknowledged places, ${c.ordersVerified} verified through the API${restarted ? ` (${c.ordersUnverifiable} no longer in its history after a restart: see acked-durable)` : `, unverifiable ${c.ordersUnverifiable}`}; ${c.placesRejected} rejected, ${c.indeterminate} indeterminate; no phantom or inconsistent orders, conservation and open interest checked`,
+          detail: `${c.placesAcked} acknowledged places, ${c.ordersVerified} verified through the API${restarted ? ` (${c.ordersUnverifiable} no longer in its history after a restart: see acked-durable)` : `, unverifiable ${c.ordersUnverifiable}`}; ${c.placesRejected} rejected, ${c.indeterminate} indeterminate; ${check.ok ? 'no phantom or inconsistent orders, money conserved, open interest balanced' : `violations: ${violationSummary(check.violations)}`}`,
           violations: check.violations.map((v) => ({ message: `${v.kind}: ${v.message}`, ops: v.ops })),
         });
         capture.stop();
@@ -208,6 +210,7 @@ export async function runExperiment(e: Experiment, o: RunExperimentOptions = {})
       lostAckedOrders: lost, checkerViolations: violations, replay, invariants,
       invariantsOk: invariants.length > 0 && invariants.every((c) => c.ok),
       valid: out.result.valid,
+      accountIds: accounts.map((a) => a.accountId),
     };
   } finally {
     capture.stop();
@@ -216,6 +219,12 @@ export async function runExperiment(e: Experiment, o: RunExperimentOptions = {})
     const code = await server.stop();
     log(`perpx chaos: server stopped (exit ${String(code)}) after ${server.starts} starts`);
   }
+}
+
+function violationSummary(vs: readonly { kind: string }[]): string {
+  const by = new Map<string, number>();
+  for (const v of vs) by.set(v.kind, (by.get(v.kind) ?? 0) + 1);
+  return [...by].map(([k, n]) => `${n} ${k}`).join(', ');
 }
 
 function timelineMarks(impact: ImpactSummary): { tS: number; kind: 'detect' | 'recover'; fault: string; detail: string }[] {

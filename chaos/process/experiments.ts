@@ -39,8 +39,9 @@ function killCount(input: { quick: boolean; options: Readonly<Record<string, num
 
 /** Spike load long enough for `kills` kill slots of KILL_SLOT_S plus a calm head and tail. */
 function crashProfile(input: { quick: boolean; options: Readonly<Record<string, number>> }): Profile {
-  if (input.quick && input.options.kills === undefined && process.env.PERPX_DEEP !== '1') {
-    return { kind: 'spike', base: 50, peak: 300, duration: '28s', spikeAt: '9s', spikeDuration: '8s', rampTime: '1s' };
+  if (input.quick) {
+    const durationS = Math.max(20, Math.ceil(killCount(input) * KILL_SLOT_S + 8));
+    return { kind: 'spike', base: 50, peak: 300, duration: `${durationS}s`, spikeAt: `${Math.round(durationS * 0.3)}s`, spikeDuration: `${Math.round(durationS * 0.3)}s`, rampTime: '1s' };
   }
   const durationS = Math.max(60, Math.ceil(killCount(input) * KILL_SLOT_S + 8));
   const spikeAt = Math.round(durationS * 0.35);
@@ -69,12 +70,12 @@ export const pause: Experiment = {
   fault: 'SIGSTOP the server for 2-4 s (3 times; once with --quick), then SIGCONT',
   proves: 'A frozen process (GC storm, VM steal, debugger) delays requests but loses nothing: requests queued on open sockets are answered after SIGCONT, nothing acknowledged is lost, and p99 returns under the SLO.',
   load: {
-    quick: { kind: 'constant', rate: 150, duration: '18s' },
+    quick: { kind: 'constant', rate: 150, duration: '14s' },
     full: { kind: 'spike', base: 150, peak: 800, duration: '60s', spikeAt: '25s', spikeDuration: '15s', rampTime: '2s' },
   },
   steadyState: { p99Ms: 250, maxFailRatio: 0.001, recoverWithinS: 10 },
   plan(input) {
-    return { faults: spacedSchedule(input.seed, input.quick ? 1 : 3, 5, input.durationS - 8, 2, 4, pauseFault) };
+    return { faults: spacedSchedule(input.seed, input.quick ? 1 : 3, 3, input.durationS - 5, 2, 4, pauseFault), settleS: 1 };
   },
 };
 
@@ -83,11 +84,11 @@ export const gracefulRestart: Experiment = {
   fault: 'SIGTERM the server (graceful stop: queued commands finish, final fsync and snapshot) and start it again (3 times; once with --quick)',
   proves: 'A deploy-style restart loses nothing acknowledged, the snapshot + journal tail restore the same state hash, and service resumes within the recovery deadline.',
   load: {
-    quick: { kind: 'constant', rate: 150, duration: '18s' },
+    quick: { kind: 'constant', rate: 150, duration: '14s' },
     full: { kind: 'constant', rate: 400, duration: '60s' },
   },
   steadyState: { p99Ms: 250, maxFailRatio: 0.001, recoverWithinS: 10 },
   plan(input) {
-    return { faults: spacedSchedule(input.seed, input.quick ? 1 : 3, 5, input.durationS - 8, 0.2, 0.5, () => gracefulRestartFault()) };
+    return { faults: spacedSchedule(input.seed, input.quick ? 1 : 3, 3, input.durationS - 5, 0.2, 0.5, () => gracefulRestartFault()), settleS: 1.5 };
   },
 };
