@@ -1,0 +1,122 @@
+// The deterministic simulator: fast-check drives seeds through short runs that must find no
+// violation; a seed replays exactly; every planted bug is found and its reported step replays
+// to the same violation; the two real bugs the simulator found are pinned until fixed. A
+// failing property prints fast-check's seed and the `perpx sim` line that replays it.
+// PERPX_DEEP=1 runs more seeds (random ones) and longer runs; PERPX_SEED=<n> picks the seeds.
+
+import fc from 'fast-check';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { cmdSim, formatSummary, replayCommand } from './cmd-sim.ts';
+import { PLANTED_BUGS, type PlantedBug } from './planted-bugs.ts';
+import { runSimulation, type SimOptions } from './simulator.ts';
+
+const deep = process.env.PERPX_DEEP === '1';
+const SEEDS = deep ? 40 : 5;
+const STEPS = deep ? 3000 : 250;
+/** Past the journal's known recovery gap (README: findings), so the other checks get exercised. */
+const PAST_KNOWN_JOURNAL_BUG = ['sync-recovered-tail'] as const;
+
+async function simulate(options: SimOptions) {
+  const run = await runSimulation(options);
+  return { run, replay: replayCommand(options, run.summary) };
+}
+
+describe('perpx sim', () => {
+  it(`${SEEDS} random seeds × ${STEPS} steps at a 5% fault rate: no violation`, async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 0xffffffff }), async (seed) => {
+        const { run, replay } = await simulate({ seed, steps: STEPS, faultProbability: 0.05, workarounds: PAST_KNOWN_JOURNAL_BUG });
+        expect(run.summary.violation, `${replay}\n${formatSummary(run.summary, replay)}`).toBeNull();
+        // The run did what it claims: it ran every step, faulted and recovered, and checked the end state.
+        expect(run.summary.stepsRun).toBe(STEPS);
+        expect(run.summary.recoveries).toBeGreaterThanOrEqual(1); // the final graceful restart at least
+        expect(run.summary.commands.acked).toBeGreaterThan(0);
+        expect(run.summary.stateHash).toMatch(/^[0-9a-f]{64}$/);
+      }),
+      // Fixed fast-check seed by default so CI is deterministic while the engine bug below is open
+      // (random seeds hit it now and then); PERPX_SEED=<n> or PERPX_DEEP=1 explore other seeds.
+      { numRuns: SEEDS, seed: process.env.PERPX_SEED !== undefined ? Number(process.env.PERPX_SEED) : deep ? undefined : 20_261_207 },
+    );
+  }, 120_000);
+
+  it('the same seed gives the same run: summary and final state hash, twice', async () => {
+    const options: SimOptions = { seed: 424242, steps: 400, faultProbability: 0.05, workarounds: PAST_KNOWN_JOURNAL_BUG };
+    const a = await runSimulation(options);
+    const b = await runSimulation(options);
+    expect(a.summary.violation).toBeNull();
+    expect(b.summary).toEqual(a.summary);
+    expect(a.summary.crashes).toBeGreaterThan(0); // faults really happened in between
+    // A different seed is a different run (the check above is not vacuous).
+    const c = await runSimulation({ ...options, seed: 424243 });
+    expect(c.summary.stateHash).not.toBe(a.summary.stateHash);
+  }, 60_000);
+
+  const expectedReason: Record<PlantedBug, RegExp> = {
+    'drop-last-acked': /acknowledged command lost|recovery .* failed/,
+    'replay-differs': /state hash|recovery .* failed: .*hash mismatch/,
+    'fsync-lies': /acknowledged command lost|recovery .* failed/,
+  };
+
+  for (const bug of PLANTED_BUGS) {
+    it(`finds the planted bug ${bug}, names seed and step, and the replay line reproduces it`, async () => {
+      const options: SimOptions = { seed: 7, steps: 3000, faultProbability: 0.05, plantBug: bug, workarounds: PAST_KNOWN_JOURNAL_BUG };
+      const { run, replay } = await simulate(options);
+      const v = run.summary.violation;
+      expect(v, `planted bug ${bug} not found in 3000 steps of seed 7`).not.toBeNull();
+      expect(v!.reason).toMatch(expectedReason[bug]);
+      const text = formatSummary(run.summary, replay);
+      expect(text).toContain(`VIOLATION seed 7 step ${v!.step}: ${v!.reason}`);
+      expect(replay).toBe(`perpx sim --seed 7 --steps ${v!.step} --fault-rate 0.05 --plant-bug ${bug} --workaround sync-recovered-tail`);
+      // Replaying with --steps = the violation step reproduces the same violation exactly.
+      const again = await runSimulation({ ...options, steps: v!.step });
+      expect(again.summary.violation).toEqual(v);
+    }, 60_000);
+  }
+
+  // Real bugs the simulator found (README: findings). These pin the exact reproduction; when a
+  // fix lands they fail on purpose: then delete the test (and, for the journal, the workaround).
+  it('known journal bug still reproduces: a power loss after a process-crash recovery leaves a seq gap (seed 3, step 515)', async () => {
+    const run = await runSimulation({ seed: 3, steps: 600, faultProbability: 0.01 });
+    expect(run.summary.violation?.step).toBe(515);
+    expect(run.summary.violation?.reason).toMatch(/^recovery after power-loss failed: .*sequence gap between segments/);
+    // With the fix emulated the same schedule runs clean: the gap is the only problem in it.
+    const fixed = await runSimulation({ seed: 3, steps: 600, faultProbability: 0.01, workarounds: PAST_KNOWN_JOURNAL_BUG });
+    expect(fixed.summary.violation).toBeNull();
+  }, 60_000);
+
+  it('known engine bug still reproduces: a liquidation cancelling a just-triggered conditional order corrupts the open-order list (seed 2, step 7378)', async () => {
+    const run = await runSimulation({ seed: 2, steps: 7400, faultProbability: 0, validateEvery: 0, fullReplays: false });
+    expect(run.summary.violation?.step).toBe(7378);
+    expect(run.summary.violation?.reason).toMatch(/^invariant violated in live engine: open-order list of account 3/);
+  }, 60_000);
+});
+
+describe('perpx sim command line', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('bad input: one line on stderr, exit 1, nothing run', async () => {
+    for (const args of [['--seed', 'x'], ['--steps', '-1'], ['--fault-rate', '2'], ['--plant-bug', 'nope'], ['--workaround', 'nope'], ['--bogus'], ['extra']]) {
+      const lines: string[] = [];
+      vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (lines.push(String(chunk)), true));
+      const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+      expect(await cmdSim(args), args.join(' ')).toBe(1);
+      expect(lines.length, args.join(' ')).toBe(1);
+      expect(lines[0]).toMatch(/^perpx sim: [^\n]+\n$/);
+      expect(out).not.toHaveBeenCalled();
+      vi.restoreAllMocks();
+    }
+  });
+
+  it('--json prints the report as one JSON object with the replay line and timing; exit 0 when clean', async () => {
+    const chunks: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (chunks.push(String(chunk)), true));
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    expect(await cmdSim(['--seed', '11', '--steps', '50', '--json', '--workaround', 'sync-recovered-tail'])).toBe(0);
+    const report = JSON.parse(chunks.join('')) as { seed: number; stepsRun: number; violation: unknown; replay: string; timing: { stepsPerS: number } };
+    expect(report.seed).toBe(11);
+    expect(report.stepsRun).toBe(50);
+    expect(report.violation).toBeNull();
+    expect(report.replay).toBe('perpx sim --seed 11 --steps 50 --workaround sync-recovered-tail');
+    expect(report.timing.stepsPerS).toBeGreaterThan(0);
+  });
+});
