@@ -4,6 +4,9 @@
 import type { Experiment } from './experiment.ts';
 import { validateExperiments } from './experiment.ts';
 import { crashRestart, pause, gracefulRestart } from './process/experiments.ts';
+import { NET_EXPERIMENTS } from './net/experiments.ts';
+import { DISK_EXPERIMENTS } from './disk/experiments.ts';
+import { gatewayLoopBlock } from './loop/experiments.ts';
 import { MARKET_EXPERIMENTS } from './market/experiments.ts';
 import { CLOCK_EXPERIMENTS } from './clock/experiments.ts';
 import { LOAD_EXPERIMENTS } from './load/experiments.ts';
@@ -13,6 +16,9 @@ export const EXPERIMENTS: readonly Experiment[] = [
   crashRestart,
   pause,
   gracefulRestart,
+  ...NET_EXPERIMENTS,
+  ...DISK_EXPERIMENTS,
+  gatewayLoopBlock,
   ...MARKET_EXPERIMENTS,
   ...CLOCK_EXPERIMENTS,
   ...LOAD_EXPERIMENTS,

@@ -46,6 +46,13 @@ export interface FaultProxyStats {
   limitCloses: number;
   timeoutCloses: number;
   upstreamConnectErrors: number;
+  /** Chunks given a latency toxic's delay. */
+  delayedChunks: number;
+  /** Pieces paced by a bandwidth toxic / cut by a slicer toxic. */
+  pacedPieces: number;
+  slicedPieces: number;
+  /** FINs held back by a slow-close toxic. */
+  slowCloses: number;
 }
 
 const now = (): number => performance.now();
@@ -180,6 +187,7 @@ class Pipe {
           b.remainingBytes -= chunk.length;
         }
       } else if (s.type === 'latency') {
+        stats.delayedChunks++;
         const jitterMs = s.jitterMs ?? 0;
         delayMs += Math.max(0, s.latencyMs + (jitterMs > 0 ? jitterMs * (2 * this.link.proxy.rng.float() - 1) : 0));
       }
@@ -244,12 +252,14 @@ class Pipe {
         const s = slicer.toxic.spec;
         const v = s.sizeVariationBytes ?? 0;
         pieceBytes = Math.min(pieceBytes, s.avgSizeBytes + (v > 0 ? Math.round(v * (2 * this.link.proxy.rng.float() - 1)) : 0));
+        this.link.proxy.stats.slicedPieces++;
       }
       if (bandwidth !== null && bandwidth.toxic.spec.type === 'bandwidth') {
         const rate = bandwidth.toxic.spec.bytesPerS;
         if (this.bandwidthFreeMs > t) return this.schedule(this.bandwidthFreeMs - t);
         pieceBytes = Math.min(pieceBytes, Math.max(1, Math.floor((rate * BANDWIDTH_QUANTUM_MS) / 1000)));
         this.bandwidthFreeMs = Math.max(this.bandwidthFreeMs, t) + (pieceBytes * 1000) / rate;
+        this.link.proxy.stats.pacedPieces++;
       }
       const piece = pieceBytes === buf.length ? buf : buf.subarray(0, pieceBytes);
       if (pieceBytes === buf.length) {
@@ -291,6 +301,7 @@ class Pipe {
       this.dst.end();
       return;
     }
+    this.link.proxy.stats.slowCloses++;
     this.endTimer = setTimeout(() => {
       this.endTimer = null;
       if (!this.link.closed) this.dst.end();
@@ -369,6 +380,7 @@ export class FaultProxy {
   readonly stats: FaultProxyStats = {
     connectionsAccepted: 0, connectionsRefused: 0, connectionsOpen: 0, upstreamBytes: 0, downstreamBytes: 0,
     droppedBytes: 0, resets: 0, limitCloses: 0, timeoutCloses: 0, upstreamConnectErrors: 0,
+    delayedChunks: 0, pacedPieces: 0, slicedPieces: 0, slowCloses: 0,
   };
   readonly rng: Rng;
   readonly targetHost: string;

@@ -12,6 +12,7 @@
 import type { Ctx, Route } from './context.ts';
 import { ok } from './context.ts';
 import { apiError, GW } from './errors.ts';
+import { boolParam } from './handler-kit.ts';
 import type { DiskChaosPlan, GatewayChaos } from '../host/chaos-io.ts';
 import type { InjectedErrorCode } from '../journal/faulty-io.ts';
 
@@ -27,7 +28,7 @@ function num(ctx: Ctx, name: string): number | undefined {
 }
 
 function diskPlan(ctx: Ctx): DiskChaosPlan {
-  const known = new Set(['target', 'fsyncLatencyMs', 'fsyncJitterMs', 'errorCode', 'writeErrorProbability', 'fsyncErrorProbability', 'failWriteAfterCalls', 'failFsyncAfterCalls', 'seed']);
+  const known = new Set(['target', 'fsyncLatencyMs', 'fsyncJitterMs', 'errorCode', 'writeErrorProbability', 'fsyncErrorProbability', 'failWriteAfterCalls', 'failFsyncAfterCalls', 'seed', 'tornWriteCrash']);
   for (const k of ctx.params.keys()) if (!known.has(k)) throw apiError(GW.INVALID_PARAMETER, `Unknown parameter '${k.slice(0, 40)}'.`);
   const target = ctx.params.get('target');
   const errorCode = ctx.params.get('errorCode');
@@ -41,6 +42,7 @@ function diskPlan(ctx: Ctx): DiskChaosPlan {
     failWriteAfterCalls: num(ctx, 'failWriteAfterCalls'),
     failFsyncAfterCalls: num(ctx, 'failFsyncAfterCalls'),
     seed: num(ctx, 'seed'),
+    tornWriteCrash: boolParam(ctx.params, 'tornWriteCrash', false) || undefined,
   };
 }
 

@@ -29,6 +29,11 @@ export interface DiskChaosPlan {
   /** The Nth faulted write / fsync from now fails (1 = the next one). */
   failWriteAfterCalls?: number;
   failFsyncAfterCalls?: number;
+  /**
+   * Torn write at crash: the next faulted write persists a random prefix (possibly empty) of its bytes,
+   * then the whole process is SIGKILLed (no fsync, no ack, no cleanup), like a power cut.
+   */
+  tornWriteCrash?: boolean;
   /** Seed of the probability draws and jitter (default 1). */
   seed?: number;
 }
@@ -86,7 +91,9 @@ export function validateDiskChaosPlan(p: DiskChaosPlan): DiskChaosPlan {
     failWriteAfterCalls: checkNumber(p.failWriteAfterCalls, 'failWriteAfterCalls', 1, 1e9, true),
     failFsyncAfterCalls: checkNumber(p.failFsyncAfterCalls, 'failFsyncAfterCalls', 1, 1e9, true),
     seed: checkNumber(p.seed, 'seed', 0, 2 ** 32 - 1, true),
+    tornWriteCrash: p.tornWriteCrash === undefined || p.tornWriteCrash === false ? undefined : true,
   };
+  if (p.tornWriteCrash !== undefined && typeof p.tornWriteCrash !== 'boolean') throw new Error('tornWriteCrash must be true or false');
   for (const k of Object.keys(out) as (keyof DiskChaosPlan)[]) if (out[k] === undefined) delete out[k];
   return out;
 }
@@ -97,6 +104,10 @@ class LivePlan implements FaultPlan {
   /** failWrite/FsyncAfterCalls converted to absolute call numbers of the wrapper's counters. */
   writeFailCall = 0;
   fsyncFailCall = 0;
+  tornCall = 0;
+  get tornWriteCrashAtCall(): number | undefined {
+    return this.tornCall > 0 ? this.tornCall : undefined;
+  }
   get appliesTo(): ((filePath: string) => boolean) | undefined {
     return this.plan.target === 'all' ? undefined : isJournalSegment;
   }
@@ -117,15 +128,22 @@ class LivePlan implements FaultPlan {
   }
 }
 
-/** The FileIO methods of an object as a plain object (wrappers that spread `...io` keep them). */
+/**
+ * The FileIO methods as a plain object (wrappers that spread `...io` keep them). A write that
+ * ends in the wrapper's simulated crash (torn write) kills the real process on the spot.
+ */
 function plainFileIO(io: FileIO): FileIO {
+  const crashOnTorn = (err: unknown): never => {
+    if ((err as { code?: unknown }).code === 'ECRASHED') process.kill(process.pid, 'SIGKILL');
+    throw err;
+  };
   return {
     mkdirp: (dir) => io.mkdirp(dir),
     list: (dir) => io.list(dir),
     stat: (filePath) => io.stat(filePath),
     readFile: (filePath) => io.readFile(filePath),
     open: (filePath, mode) => io.open(filePath, mode),
-    write: (fd, bytes, offsetBytes, lengthBytes) => io.write(fd, bytes, offsetBytes, lengthBytes),
+    write: (fd, bytes, offsetBytes, lengthBytes) => io.write(fd, bytes, offsetBytes, lengthBytes).catch(crashOnTorn),
     fsync: (fd) => io.fsync(fd),
     close: (fd) => io.close(fd),
     truncate: (filePath, sizeBytes) => io.truncate(filePath, sizeBytes),
@@ -153,6 +171,7 @@ export class ChaosDisk {
     this.live.plan = p;
     this.live.writeFailCall = p.failWriteAfterCalls === undefined ? 0 : this.faulty.writeCalls + p.failWriteAfterCalls;
     this.live.fsyncFailCall = p.failFsyncAfterCalls === undefined ? 0 : this.faulty.fsyncCalls + p.failFsyncAfterCalls;
+    this.live.tornCall = p.tornWriteCrash === true ? this.faulty.writeCalls + 1 : 0;
     return this.status();
   }
 
@@ -160,6 +179,7 @@ export class ChaosDisk {
     this.live.plan = {};
     this.live.writeFailCall = 0;
     this.live.fsyncFailCall = 0;
+    this.live.tornCall = 0;
     return this.status();
   }
 

@@ -4,49 +4,22 @@
 //    fault is cleared and the server restarted, every acknowledged order is still there;
 //    ENOSPC on write does the same; fsync latency slows acks; a loop block holds the gateway.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { signedQuery } from '../../../harness/binance-flow.ts';
-import { adminGet, adminPost, startEmbeddedServer } from '../../../harness/embedded-server.ts';
+import { adminGet } from '../../../harness/embedded-server.ts';
 import type { EmbeddedServer } from '../../../harness/embedded-server.ts';
+import { fundedTrader as trader, lostOrders as lostAfterRestart, placeOrder, startServer } from './support.ts';
+import type { Trader } from './support.ts';
 
-const dirs: string[] = [];
-const servers: EmbeddedServer[] = [];
+const cleanups: (() => Promise<void>)[] = [];
 
 afterAll(async () => {
-  for (const s of servers) await s.stop(5_000);
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  for (const c of cleanups) await c();
 });
 
 async function start(chaos: boolean): Promise<EmbeddedServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'perpx-chaos-hooks-'));
-  dirs.push(dir);
-  const s = await startEmbeddedServer({ dataDir: join(dir, 'data'), logFile: join(dir, 'server.log'), extraArgs: chaos ? ['--chaos'] : [] });
-  servers.push(s);
-  return s;
-}
-
-interface Trader { apiKey: string; secretKey: string }
-
-async function trader(s: EmbeddedServer): Promise<Trader> {
-  await adminPost(s.url, s.adminToken, 'indexPrice', { symbol: 'BTCUSDT', price: '50000' });
-  const a = await adminPost(s.url, s.adminToken, 'account', { deposit: '1000000' });
-  return { apiKey: String(a.apiKey), secretKey: String(a.secretKey) };
-}
-
-async function signed(s: EmbeddedServer, t: Trader, method: string, path: string, params: [string, string][]): Promise<{ status: number; body: Record<string, unknown> }> {
-  const q = signedQuery(params, 10_000, Date.now(), t.secretKey);
-  const res = await fetch(`${s.url}${path}?${q}`, { method, headers: { 'x-mbx-apikey': t.apiKey }, signal: AbortSignal.timeout(15_000) });
-  return { status: res.status, body: await res.json() as Record<string, unknown> };
-}
-
-/** A resting buy far below the mid (never fills): its existence after restart is the check. */
-function placeOrder(s: EmbeddedServer, t: Trader, clientId: string) {
-  return signed(s, t, 'POST', '/fapi/v1/order', [
-    ['symbol', 'BTCUSDT'], ['side', 'BUY'], ['type', 'LIMIT'], ['timeInForce', 'GTC'], ['quantity', '0.01'], ['price', '45000'], ['newClientOrderId', clientId],
-  ]);
+  const s = await startServer(chaos);
+  cleanups.push(s.cleanup);
+  return s.server;
 }
 
 async function chaos(s: EmbeddedServer, path: string, body: Record<string, unknown> | null): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -74,15 +47,6 @@ async function ordersUntilFailStop(s: EmbeddedServer, t: Trader, prefix: string)
     }
   }
   return { acked, failed, codes };
-}
-
-async function lostAfterRestart(s: EmbeddedServer, t: Trader, acked: readonly string[]): Promise<string[]> {
-  const lost: string[] = [];
-  for (const id of acked) {
-    const r = await signed(s, t, 'GET', '/fapi/v1/order', [['symbol', 'BTCUSDT'], ['origClientOrderId', id]]);
-    if (r.status !== 200 || r.body.clientOrderId !== id) lost.push(id);
-  }
-  return lost;
 }
 
 describe('perpx serve chaos hooks', () => {
