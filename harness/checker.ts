@@ -108,7 +108,8 @@ export async function checkRun(ops: readonly HistoryOp[], view: ServerView, dept
   for (const op of ops) {
     const key = `${op.w}:${op.id}`;
     if (op.type === 'invoke') {
-      if (op.f === 'place') places.set(key, { invoke: op, done: null });
+      // Reduce-only closes are places too: acknowledged ones must exist like any order.
+      if (op.f === 'place' || op.f === 'close') places.set(key, { invoke: op, done: null });
       continue;
     }
     if (op.type === 'info') indeterminate++;

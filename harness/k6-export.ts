@@ -63,6 +63,12 @@ export function exportK6(scenario: NormalizedScenario, opts: K6ExportOptions = {
     '// Note: k6 measures http_req_duration from the actual send (service time); perpx also reports latency from the intended send time.',
     ...(skipped.length === 0 ? [] : [`// Thresholds k6 cannot express (kept by perpx only): ${skipped.join(', ')}`]),
   ];
+  if (scenario.request.factory === 'binance-order') {
+    const f = scenario.request;
+    if ((f.momentumProb ?? 0) > 0 || (f.reduceOnlyShare ?? 0) > 0 || (f.api ?? 'rest') !== 'rest') {
+      throw new Error('k6 export supports the basic binance-order flow over REST (momentumProb, reduceOnlyShare and api "ws" are perpx-only)');
+    }
+  }
   const body = scenario.request.factory === 'static' ? staticFlow(scenario) : scenario.request.factory === 'binance-order' ? binanceFlow(scenario) : null;
   if (body === null) throw new Error('k6 export supports the static and binance-order request factories, not module factories');
   return [

@@ -23,7 +23,8 @@ export interface RequestSpec {
   /** Operation name in the history and in per-op counts ("place", "cancel", "ping"). */
   op: string;
   /** Small JSON-able description of the request for the history (no secrets). */
-  summary?: unknown;
+  summary?: unknown;  /** The same request for a WebSocket API target (method + signed params); REST targets ignore it. */
+  ws?: { method: string; params: Record<string, string> };
 }
 
 export interface FactoryContext {
