@@ -162,6 +162,14 @@ function sameEvents(a: unknown, b: readonly EngineEvent[]): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** "3 events, first reject -5021" style: enough to see how two results part. */
+function describeEvents(events: readonly EngineEvent[]): string {
+  const first = events[0];
+  if (first === undefined) return 'no events';
+  const head = first.type === 'reject' ? `reject ${first.code}` : first.type === 'order' ? `order ${first.execType}` : first.type;
+  return `${events.length} event${events.length === 1 ? '' : 's'}, first ${head}`;
+}
+
 function errorMessage(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 }
@@ -335,7 +343,12 @@ export class Simulator {
     this.ackedSeq = seq;
     this.s.commands.acked++;
     if (!sameEvents(result, events)) {
-      this.violation = { step: this.step, reason: `acknowledged result of seq ${seq} differs from the shadow replay of the same command` };
+      const command = this.inflight[seq - this.epochBase - 1]!;
+      this.violation = {
+        step: this.step,
+        reason: `acknowledged result of seq ${seq} differs from the shadow replay of the same command (${command.type}: ` +
+          `acknowledged ${describeEvents(result as EngineEvent[])}, shadow ${describeEvents(events)})`,
+      };
     }
   }
 
