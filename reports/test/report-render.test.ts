@@ -22,6 +22,10 @@ afterAll(async () => {
 });
 
 describe('report.html renders offline in Chromium', () => {
+  it('without the Debian chromium binary the browser tests fail and say what to install', async () => {
+    await expect(launchChromium('/nonexistent/chromium')).rejects.toThrow('/nonexistent/chromium is missing: the browser tests need Debian\'s chromium (apt-get install -y chromium; .ci/run installs it)');
+  });
+
   it('draws every chart with no network, no failed request and no console error; an external reference is caught', async () => {
     browser = await launchChromium();
     const written = await writeReport(syntheticResult({ withServer: true }), tmp);
