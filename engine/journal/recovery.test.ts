@@ -5,6 +5,8 @@ import { RecoveryError } from './errors.ts';
 import { joinPath } from './file-io.ts';
 import { Journal } from './journal.ts';
 import { parseSnapshotFileName, RECORD_KIND_COMMAND, segmentFileName, writeRecord } from './record.ts';
+import { FaultyFileIO } from './faulty-io.ts';
+import { seededRandom } from './random.ts';
 import { recover } from './recovery.ts';
 import { SimDisk } from './sim-disk.ts';
 import { LedgerMachine, ledgerBinaryCodec, type LedgerCommand } from './test-machine.ts';
@@ -328,5 +330,34 @@ describe('recovery: damage that must stop startup', () => {
     await j.close();
     const r = await recover({ dir: TEST_DIR, io: disk, createMachine, codec: ledgerBinaryCodec });
     expect(r.stateHash).toBe(modelHashes(cmds)[3]);
+  });
+});
+
+describe('recovery: a process crash, then a power loss', () => {
+  it('the replayed unsynced tail is made durable before new commands: no seq gap, every acknowledged command survives', async () => {
+    // Regression for `perpx sim --seed 3 --steps 515`: recovery replayed a tail that was only
+    // in the page cache, the journal appended new acknowledged commands in a new segment, and
+    // a power loss then dropped the old tail but kept the new segment: a seq gap at startup.
+    const disk = new SimDisk();
+    const io = new FaultyFileIO(disk, seededRandom(1), { failFsyncAtCall: { call: 3, code: 'EIO' }, appliesTo: (p) => p.endsWith('.log') });
+    const first = await Journal.open<LedgerCommand>({ dir: TEST_DIR, io, createMachine });
+    for (let i = 0; i < 2; i++) await first.submit({ type: 'deposit', account: 0, amount: 10 }); // seqs 1, 2 durable
+    const unacked = await Promise.allSettled(Array.from({ length: 5 }, () => first.submit({ type: 'deposit', account: 1, amount: 1 })));
+    expect(unacked.every((s) => s.status === 'rejected')).toBe(true); // seqs 3..7 written, their fsync failed
+    await first.close();
+
+    // Process crash: the page cache survives, so recovery replays seqs 3..7 from unsynced bytes.
+    const { lines, log } = captureLog();
+    const survivor = disk.clone();
+    const second = await Journal.open<LedgerCommand>({ dir: TEST_DIR, io: survivor, createMachine, log });
+    expect(second.recovery.lastSeq).toBe(7);
+    const acked = await second.submit({ type: 'deposit', account: 2, amount: 4 });
+    expect(acked.seq).toBe(8);
+
+    // Power loss that keeps nothing unsynced: seq 8 was acknowledged, so 1..8 must all come back.
+    const r = await recover({ dir: TEST_DIR, io: survivor.crash(seededRandom(2), { keepUnsyncedProbability: 0 }), createMachine });
+    expect(r.lastSeq).toBe(8);
+    expect(r.stateHash).toBe(second.machine.stateHash());
+    expect(lines.join('\n')).toMatch(/fsynced 1 replayed segment\(s\) and the directory/);
   });
 });
