@@ -31,7 +31,7 @@ function failStopExperiment(name: string, fault: string, make: () => ReturnType<
     fault,
     proves: 'The journal fail-stops on the first failed write/fsync: from then on every order is answered 503/-1001 (never a false acknowledgement), acknowledged orders are never lost, and after the fault is cleared a restart recovers the journal to the state a fresh replay gives (equal state hash).',
     load: {
-      quick: { kind: 'constant', rate: 150, duration: '20s' },
+      quick: { kind: 'constant', rate: 150, duration: '25s' },
       full: { kind: 'constant', rate: 300, duration: '75s' },
     },
     steadyState: { p99Ms: 250, maxFailRatio: 0.001, recoverWithinS: 20 },
@@ -53,7 +53,7 @@ export const diskTornWrite: Experiment = {
   fault: 'The server dies (SIGKILL from inside) in the middle of a journal write that persisted only a random prefix of its batch; restarted 2-3 s later (once quick / 3 times)',
   proves: 'A record torn by a crash is never acknowledged and is cut off at recovery (the journal names the file and offset); every acknowledged order survives and the recovered state equals a fresh replay (equal state hash).',
   load: {
-    quick: { kind: 'constant', rate: 150, duration: '20s' },
+    quick: { kind: 'constant', rate: 150, duration: '25s' },
     full: { kind: 'constant', rate: 300, duration: '75s' },
   },
   steadyState: { p99Ms: 250, maxFailRatio: 0.001, recoverWithinS: 20 },
