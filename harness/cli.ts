@@ -54,6 +54,7 @@ options:
   --no-history       do not keep the operation history
   --json             print a JSON summary on stdout instead of the table
   --quiet            no live progress
+  --metrics-port N   serve the generator's health as Prometheus metrics on 127.0.0.1:N during the run
 
 exit: 0 all thresholds passed, 1 a threshold failed, 3 the generator could not keep its schedule
 
@@ -120,6 +121,7 @@ async function cmdLoad(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {
     target: { type: 'string' }, scenario: { type: 'string' }, 'runs-dir': { type: 'string' }, id: { type: 'string' },
     workers: { type: 'string' }, accounts: { type: 'string' }, 'no-history': { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
+    'metrics-port': { type: 'string' },
   });
   if (values.help === true) return help('load');
   const file = values.scenario ?? positionals[0];
@@ -151,13 +153,17 @@ async function cmdLoad(args: string[]): Promise<number> {
   process.on('SIGINT', onSigint);
   const quiet = values.quiet === true;
   if (!quiet) process.stderr.write(`perpx load: ${scenario.name} → ${values.target} (${scenario.workers} workers)\n`);
+  const metricsPort = num(values['metrics-port'], 'metrics-port', 0, 65535, true);
+  const exporter = metricsPort === undefined ? null : await (await import('../dashboards/generator-exporter.ts')).startGeneratorExporter({ port: metricsPort, scenario: scenario.name });
+  if (exporter !== null && !quiet) process.stderr.write(`perpx load: generator metrics at ${exporter.url}/metrics\n`);
   const out = await runToDirectory({
     scenario, target: values.target, signal: abort.signal, history: values['no-history'] !== true,
     ...(values['runs-dir'] === undefined ? {} : { runsDir: values['runs-dir'] }),
     ...(values.id === undefined ? {} : { id: values.id }),
-    ...(quiet ? {} : { onProgress: (p: Progress) => process.stderr.write(`${progressLine(p)}\n`) }),
+    ...(quiet && exporter === null ? {} : { onProgress: (p: Progress) => { exporter?.onProgress(p); if (!quiet) process.stderr.write(`${progressLine(p)}\n`); } }),
   });
   process.off('SIGINT', onSigint);
+  await exporter?.close();
   const r = out.result;
   if (values.json === true) {
     process.stdout.write(`${JSON.stringify({

@@ -6,6 +6,8 @@ import { runCampaign } from './campaign.ts';
 import { startLiveServer } from '../dashboards/live/server.ts';
 import type { LiveServer } from '../dashboards/live/server.ts';
 import type { Progress } from './load.ts';
+import { startGeneratorExporter } from '../dashboards/generator-exporter.ts';
+import type { GeneratorExporter } from '../dashboards/generator-exporter.ts';
 
 export const RUN_HELP = `perpx run — the default campaign (also: npm start)
 
@@ -21,6 +23,8 @@ summary.md, results.json, history.ndjson and reports/runs/latest.
   --admin-token TOKEN   the server's PERPX_ADMIN_TOKEN (accounts are created through /admin/v1)
   --runs-dir DIR        where run directories go (default reports/runs)
   --id ID               run id (default: timestamp + scenario name)
+  --metrics-port N      serve the load generator's health as Prometheus metrics on 127.0.0.1:N
+                        during the run (dashboards/: job perpx-loadgen, default port there 9465)
   --live                serve a live page on 127.0.0.1 while the run goes on (URL printed):
                         rate, latency percentiles, errors by code, server stages, fault
                         markers, updated every second; it stops when the run ends
@@ -41,7 +45,7 @@ export async function cmdRun(args: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({ args, options: {
       quick: { type: 'boolean' }, fsync: { type: 'string' }, target: { type: 'string' }, 'admin-token': { type: 'string' },
-      'runs-dir': { type: 'string' }, id: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'runs-dir': { type: 'string' }, id: { type: 'string' }, help: { type: 'boolean', short: 'h' }, 'metrics-port': { type: 'string' },
       live: { type: 'boolean' }, 'live-port': { type: 'string' }, 'live-hold': { type: 'boolean' },
     }, strict: true }));
   } catch (e) {
@@ -71,6 +75,22 @@ export async function cmdRun(args: string[]): Promise<number> {
     }
     process.stderr.write(`perpx run: live page at ${live.url}\n`);
   }
+  let exporter: GeneratorExporter | null = null;
+  if (values['metrics-port'] !== undefined) {
+    const port = Number(values['metrics-port']);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      process.stderr.write(`perpx run: --metrics-port must be an integer 0-65535, got ${JSON.stringify(values['metrics-port'])}\n`);
+      return 2;
+    }
+    try {
+      exporter = await startGeneratorExporter({ port, scenario: values.quick === true ? 'spike-quick' : 'spike' });
+    } catch (e) {
+      await live?.close();
+      process.stderr.write(`perpx run: cannot serve load generator metrics on 127.0.0.1:${port}: ${(e as Error).message}\n`);
+      return 2;
+    }
+    process.stderr.write(`perpx run: load generator metrics at ${exporter.url}/metrics\n`);
+  }
   const abort = new AbortController();
   const onSigint = () => { process.stderr.write('\nperpx run: interrupted — finishing in-flight requests and writing the report\n'); abort.abort(); };
   process.once('SIGINT', onSigint);
@@ -78,7 +98,7 @@ export async function cmdRun(args: string[]): Promise<number> {
     quick: values.quick === true,
     ...(live === null ? {} : { live }),
     signal: abort.signal,
-    onProgress: (p) => process.stderr.write(`${line(p)}\n`),
+    onProgress: (p) => { exporter?.onProgress(p); process.stderr.write(`${line(p)}\n`); },
     ...(values.fsync === undefined ? {} : { fsync: values.fsync }),
     ...(values.target === undefined ? {} : { target: values.target }),
     ...(values['admin-token'] === undefined ? {} : { adminToken: values['admin-token'] }),
@@ -86,9 +106,11 @@ export async function cmdRun(args: string[]): Promise<number> {
     ...(values.id === undefined ? {} : { id: values.id }),
   }).catch(async (e: unknown) => {
     await live?.close();
+    await exporter?.close();
     throw e;
   });
   process.off('SIGINT', onSigint);
+  await exporter?.close();
   const res = r.result;
   const out: string[] = [''];
   if (!res.valid) out.push(`GENERATOR INVALID — the numbers blame the load generator, not the server: ${res.invalidReasons.join('; ')}`);
