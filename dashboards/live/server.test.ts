@@ -1,5 +1,8 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { request } from 'node:http';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startLiveServer } from './server.ts';
 import type { LiveServer } from './server.ts';
 import { EMPTY_SUMMARY } from '../../harness/histogram.ts';
@@ -81,13 +84,41 @@ describe('live server', () => {
     const state = await (await fetch(`${live.url}state.json`)).json() as { series: Record<string, [number, number][]> };
     expect(state.series['rate/sent']).toEqual([[1, 99], [2, 101]]);
     expect((await fetch(`${live.url}nope`)).status).toBe(404);
-    expect((await fetch(`${live.url}report`)).status).toBe(404);
     expect((await fetch(live.url, { method: 'POST' })).status).toBe(405);
 
     await live.close();
     await stream.ended;
     expect(live.clientCount()).toBe(0);
     await expect(fetch(live.url)).rejects.toThrow();
+  });
+
+  it('after finish, serves the run directory (report and what it links) and nothing outside it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'perpx-live-server-'));
+    try {
+      const runDir = join(root, 'run');
+      mkdirSync(join(runDir, 'profiles'), { recursive: true });
+      writeFileSync(join(runDir, 'report.html'), '<html><body><a href="profiles/cpu.cpuprofile">cpu</a></body></html>');
+      writeFileSync(join(runDir, 'profiles', 'cpu.cpuprofile'), '{"nodes":[]}');
+      writeFileSync(join(root, 'secret.txt'), 'outside');
+      symlinkSync(join(root, 'secret.txt'), join(runDir, 'link.txt'));
+      live = await startLiveServer();
+      expect((await fetch(`${live.url}report`)).status).toBe(404);
+      live.finish({ result: null, verdict: 'PASS', reportFile: join(runDir, 'report.html') });
+      const report = await fetch(`${live.url}report`);
+      expect(report.url).toBe(`${live.url}run/report.html`);
+      expect(report.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'unsafe-inline'; img-src data:");
+      expect(await report.text()).toContain('profiles/cpu.cpuprofile');
+      const profile = await fetch(`${live.url}run/profiles/cpu.cpuprofile`);
+      expect(profile.headers.get('content-type')).toBe('application/json');
+      expect(await profile.text()).toBe('{"nodes":[]}');
+      for (const bad of ['run/../secret.txt', 'run/%2e%2e/secret.txt', 'run/..%2fsecret.txt', 'run/link.txt', 'run/profiles', 'run/%E0%A4%A']) {
+        const r = await fetch(`${live.url}${bad}`);
+        expect(r.status, bad).toBe(404);
+        expect(await r.text(), bad).not.toContain('outside');
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('refuses SSE clients beyond maxClients', async () => {

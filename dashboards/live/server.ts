@@ -10,13 +10,15 @@
 //   await live.close();
 //
 // Routes (GET only): /  the page · /state.json  the current snapshot · /events  SSE
-// (event "snapshot" first, then "delta" each second) · /report  the run's report.html once
-// the run has finished. Bound to 127.0.0.1 only: the page has no authentication.
+// (event "snapshot" first, then "delta" each second) · once the run has finished, /report
+// (redirect) and /run/<file>: the run directory's files (report.html and what it links, e.g.
+// CPU profiles), nothing outside it. Bound to 127.0.0.1 only: the page has no authentication.
 
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { createReadStream, readFileSync } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
+import { basename, dirname, extname, join, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { LiveStore } from './store.ts';
 import type { LiveEvent, LiveStoreLimits } from './store.ts';
@@ -36,7 +38,7 @@ export interface LiveSink {
   /** A fault marker: chaos/fault.ts FaultEvent (inject/clear/detect/recover/note) fits. */
   pushEvent(e: LiveEvent): void;
   log(line: string): void;
-  /** The run is over; `reportFile` is served at /report. */
+  /** The run is over; `reportFile` and the files of its directory are served under /run/. */
   finish(r: { result: RunResult | null; verdict: string; reportFile?: string }): void;
 }
 
@@ -65,6 +67,24 @@ const PAGE_HTML = readFileSync(new URL('./page.html', import.meta.url), 'utf8');
 // The page may talk to this server only; the served report may not talk to anything.
 const PAGE_CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:";
 const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+// Other pages in a run directory (speedscope, clinic) run their own inline scripts; still nothing external.
+const RUN_FILE_CSP = "default-src 'self' 'unsafe-inline' 'unsafe-eval' data: blob:";
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.json': 'application/json', '.md': 'text/markdown; charset=utf-8', '.svg': 'image/svg+xml',
+  '.png': 'image/png', '.xml': 'application/xml', '.ndjson': 'application/x-ndjson', '.log': 'text/plain; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8', '.cpuprofile': 'application/json', '.heapprofile': 'application/json', '.js': 'text/javascript', '.css': 'text/css',
+};
+
+/** The file under `dir` that `rel` names, or null if it would leave `dir` (.., symlinks) or does not exist. */
+async function fileInside(dir: string, rel: string): Promise<string | null> {
+  try {
+    const root = await realpath(dir);
+    const file = await realpath(join(root, decodeURIComponent(rel)));
+    return file.startsWith(root + sep) ? file : null;
+  } catch {
+    return null;
+  }
+}
 const HEARTBEAT_MS = 15_000;
 
 export async function startLiveServer(opts: LiveServerOptions = {}): Promise<LiveServer> {
@@ -99,10 +119,26 @@ export async function startLiveServer(opts: LiveServerOptions = {}): Promise<Liv
       clients.add(res);
       req.on('close', () => clients.delete(res));
     } else if (path === '/report' && store.status.reportFile !== undefined) {
-      readFile(store.status.reportFile).then(
-        (html) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': REPORT_CSP }).end(html),
-        () => res.writeHead(404, { 'content-type': 'text/plain' }).end('report not found\n'),
-      );
+      res.writeHead(302, { location: `/run/${encodeURIComponent(basename(store.status.reportFile))}` }).end();
+    } else if (path.startsWith('/run/') && store.status.reportFile !== undefined) {
+      const reportFile = store.status.reportFile;
+      void fileInside(dirname(reportFile), path.slice('/run/'.length)).then(async (file) => {
+        if (file === null) {
+          res.writeHead(404, { 'content-type': 'text/plain' }).end('not in the run directory\n');
+          return;
+        }
+        if (!(await stat(file)).isFile()) {
+          res.writeHead(404, { 'content-type': 'text/plain' }).end('not a file\n');
+          return;
+        }
+        const type = CONTENT_TYPES[extname(file)] ?? 'application/octet-stream';
+        const csp = file === (await realpath(reportFile)) ? REPORT_CSP : RUN_FILE_CSP;
+        res.writeHead(200, { 'content-type': type, 'content-security-policy': csp, 'x-content-type-options': 'nosniff' });
+        // Streamed: history.ndjson of a long run is large.
+        createReadStream(file).on('error', () => res.destroy()).pipe(res);
+      }).catch(() => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end('could not read the file\n');
+      });
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }
