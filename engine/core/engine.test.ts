@@ -271,6 +271,42 @@ describe('engine examples', () => {
     e.validate();
   });
 
+  it('a liquidation cancels a conditional order its own mark move just triggered: it is cancelled once and never fires', () => {
+    // Regression for `perpx sim --seed 2 --steps 7378`: the mark drop queued the stop and made
+    // the account liquidatable in the same settle; the liquidation cancelled (freed) the stop,
+    // then the queue fired the freed slot: unlinked twice (open-order count -1, list head lost)
+    // and pushed twice onto the conditional free list (a self-cycle: two later orders share it).
+    const e = new Engine(testConfig());
+    for (const c of setupCommands()) e.apply(c);
+    const limit = (a: number, side: 'BUY' | 'SELL', priceTicks: number, qtyLots: number): Command => ({ type: 'place', accountId: a, symbolId: 0, side, orderType: 'LIMIT', tif: 'GTC', priceTicks, qtyLots, reduceOnly: false, clientOrderId: '', stpMode: 'NONE', triggerPriceTicks: 0, workingType: 'CONTRACT_PRICE' });
+    const stop = (a: number, triggerPriceTicks: number, qtyLots: number): Command => ({ type: 'place', accountId: a, symbolId: 0, side: 'SELL', orderType: 'STOP_MARKET', tif: 'GTC', priceTicks: 0, qtyLots, reduceOnly: true, clientOrderId: '', stpMode: 'NONE', triggerPriceTicks, workingType: 'MARK_PRICE' });
+    e.apply({ type: 'deposit', accountId: 2, amountUnits: 5_000_000_000 - e.wallet[2]! });
+    e.apply({ type: 'setLeverage', accountId: 2, symbolId: 0, leverage: 80 });
+    e.apply(limit(0, 'SELL', 20_000, 10_000));
+    e.apply(limit(2, 'BUY', 20_000, 10_000));
+    e.apply(limit(1, 'BUY', 19_550, 5_000));
+    const placed = e.apply(stop(2, 19_700, 10_000));
+    const stopId = (placed.find((x) => x.type === 'order') as { orderId: number }).orderId;
+    const n = e.nSymbols;
+    expect(e.openOrders[2 * n]).toBe(1);
+
+    const crash = e.apply({ type: 'setIndexPrice', symbolId: 0, priceTicks: 19_600 });
+    expect(crash.some((x) => x.type === 'liquidation' && x.accountId === 2)).toBe(true);
+    const stopEvents = crash.filter((x) => x.type === 'order' && x.orderId === stopId).map((x) => (x as { execType: string }).execType);
+    expect(stopEvents).toEqual(['CANCELED']); // cancelled by the liquidation, and never fired after it
+    expect(e.openOrders[2 * n]).toBe(0);
+    expect(e.accHead[2]).toBe(-1);
+    e.validate();
+
+    // The freed slot is on the free list once: two new conditional orders get two slots.
+    e.apply({ type: 'setIndexPrice', symbolId: 0, priceTicks: 19_600 });
+    const a = e.apply({ ...stop(0, 18_000, 1), reduceOnly: false, side: 'BUY', orderType: 'TAKE_PROFIT_MARKET' } as Command);
+    const b = e.apply({ ...stop(0, 18_100, 1), reduceOnly: false, side: 'BUY', orderType: 'TAKE_PROFIT_MARKET' } as Command);
+    expect([a[0]?.type, b[0]?.type]).toEqual(['order', 'order']);
+    expect(e.openOrderIds(0, 0).length).toBe(e.openOrders[0]);
+    e.validate();
+  });
+
   it('rejects overflowing and malformed input with a code, never an exception', () => {
     const e = new Engine(testConfig());
     for (const c of setupCommands()) e.apply(c);

@@ -591,6 +591,7 @@ export class Engine implements StateMachine<Command>, BookListener {
     const a = o.account[r]!;
     const prev = o.accPrev[r]!;
     const next = o.accNext[r]!;
+    assert(prev === NIL ? this.accHead[a] === r : o.accNext[prev] === r, 'unlinkOpen: the order is in its account\'s open-order list');
     if (prev === NIL) this.accHead[a] = next;
     else o.accNext[prev] = next;
     if (next !== NIL) o.accPrev[next] = prev;
@@ -848,9 +849,19 @@ export class Engine implements StateMachine<Command>, BookListener {
     while (down.size > 0 && down.topKey() >= price) this.triggered.push(this.condBase + down.pop());
   }
 
+  /** Remove r from the triggered queue if it is there (in place, no allocation). */
+  private dequeueTriggered(r: number): void {
+    const q = this.triggered;
+    const i = q.indexOf(r);
+    if (i < 0) return;
+    for (let k = i + 1; k < q.length; k++) q[k - 1] = q[k]!;
+    q.length--;
+  }
+
   /** A triggered conditional order becomes a LIMIT/MARKET order, checked like a new one. */
   private fireConditional(r: number): void {
     const o = this.orders;
+    assert(this.condById.get(o.id[r]!) === r, 'a triggered conditional order is still open when it fires');
     const a = o.account[r]!;
     const sym = o.symbol[r]!;
     const s = this.symbols[sym]!;
@@ -926,6 +937,9 @@ export class Engine implements StateMachine<Command>, BookListener {
   private cancelOpen(r: number, status: number): void {
     const o = this.orders;
     if ((o.flags[r]! & F_CONDITIONAL) !== 0) {
+      // Triggered but not fired yet (a liquidation in the same settle cancels its orders):
+      // take it off the queue, or it would fire from a freed slot.
+      this.dequeueTriggered(r);
       o.status[r] = status;
       o.updateMs[r] = this.nowMs;
       this.freeConditional(r);
@@ -1748,6 +1762,50 @@ export class Engine implements StateMachine<Command>, BookListener {
     }
   }
 
+  /**
+   * The intrusive lists, walked with a bound so a cycle fails instead of hanging: every
+   * account's open-order list holds exactly its open orders (back links, owner, status, per
+   * symbol counts), every open order is in one list, and the conditional free list holds
+   * exactly the unused conditional slots, each once.
+   */
+  private validateOrderLists(): void {
+    const o = this.orders;
+    const n = this.nSymbols;
+    const perSymbol = new Array<number>(n).fill(0);
+    const counted = new Int32Array(n);
+    let listed = 0;
+    for (let a = 0; a < this.accountCount; a++) {
+      counted.fill(0);
+      let prev = NIL;
+      for (let r = this.accHead[a]!; r !== NIL; r = o.accNext[r]!) {
+        assert(++listed <= o.capacity, `open-order list of account ${a} has a cycle`);
+        assert(o.account[r] === a, `open-order list of account ${a} holds order ${o.id[r]} of account ${o.account[r]}`);
+        assert(o.accPrev[r] === prev, `open-order list of account ${a}: back link of slot ${r} is ${o.accPrev[r]}, expected ${prev}`);
+        const st = o.status[r]!;
+        assert(st === ST_NEW || st === ST_PARTIALLY_FILLED, `open-order list of account ${a} holds order ${o.id[r]} with closed status ${st}`);
+        counted[o.symbol[r]!]!++;
+        prev = r;
+      }
+      for (let sym = 0; sym < n; sym++) {
+        assert(counted[sym] === this.openOrders[a * n + sym], `account ${a} symbol ${sym}: ${counted[sym]} orders listed, count says ${this.openOrders[a * n + sym]}`);
+        perSymbol[sym]! += counted[sym]!;
+      }
+    }
+    const condPerSymbol = new Array<number>(n).fill(0);
+    for (const r of this.condById.values()) condPerSymbol[o.symbol[r]!]!++;
+    for (let sym = 0; sym < n; sym++) {
+      const open = this.books[sym]!.orderCount() + condPerSymbol[sym]!;
+      assert(perSymbol[sym] === open, `symbol ${sym}: ${perSymbol[sym]} orders in account lists, ${open} open (book + conditional)`);
+    }
+    let free = 0;
+    for (let r = this.condFree; r !== NIL; r = o.accNext[r]!) {
+      assert(++free <= this.spec.maxConditionalOrders, 'conditional free list has a cycle or holds a slot twice');
+      assert(r >= this.condBase, `conditional free list holds slot ${r}, below the conditional range`);
+      assert(this.condById.get(o.id[r]!) !== r, `conditional slot ${r} is both free and open`);
+    }
+    assert(free + this.condById.size === this.spec.maxConditionalOrders, `conditional slots: ${free} free + ${this.condById.size} open ≠ ${this.spec.maxConditionalOrders}`);
+  }
+
   /** Internal consistency check for tests (O(state)); throws on the first violation. */
   validate(): void {
     const ledger = this.ledgerUnits();
@@ -1763,6 +1821,7 @@ export class Engine implements StateMachine<Command>, BookListener {
       assert(bid < 0 || ask < 0 || bid < ask, `book ${sym} crossed at rest: ${bid} ≥ ${ask}`);
     }
     const o = this.orders;
+    this.validateOrderLists();
     for (let a = 0; a < this.accountCount; a++) {
       let reserved = 0;
       const seen = new Set<string>();
