@@ -103,7 +103,7 @@ describe('fault proxy', () => {
     p.removeToxic('latency_downstream');
     const fast = Math.min((await roundTrip(s, 100)).ms, (await roundTrip(s, 100)).ms, (await roundTrip(s, 100)).ms);
     expect(fast).toBeLessThan(slow.ms);
-    expect(fast).toBeLessThan(170);
+    expect(fast).toBeLessThan(180); // with the toxic still bound every round trip would take >= 180 ms
     s.destroy();
   });
 
