@@ -34,6 +34,12 @@ export interface PlanInput {
   durationS: number;
   /** Experiment-specific numeric options from the CLI, e.g. `--kills 100` → { kills: 100 }. */
   options: Readonly<Record<string, number>>;
+  /**
+   * Seconds the embedded server took to start (listening) in this run; undefined when planning
+   * without a server (`perpx chaos list`, tests). Experiments that restart the server size the
+   * gaps between faults with it, so a slow machine gets a longer run, not fewer faults.
+   */
+  serverStartS?: number;
 }
 
 /** Given to `ExperimentPlan.setup` once the server runs and the accounts are funded, before the load. */
@@ -103,7 +109,7 @@ export interface Experiment {
   /** Arrival-rate profiles; `quick` should finish in well under a minute, `full` in <= 2 minutes. */
   load: { quick: Profile; full: Profile };
   /** Optional: a profile that depends on the CLI options (e.g. more kills need a longer run); overrides `load`. */
-  loadFor?: (input: { quick: boolean; seed: number; options: Readonly<Record<string, number>> }) => Profile;
+  loadFor?: (input: { quick: boolean; seed: number; options: Readonly<Record<string, number>>; serverStartS?: number }) => Profile;
   steadyState: SteadyState;
   server?: ExperimentServerOptions;
   /** Change the default load scenario (signed Binance order flow over the funded accounts). */

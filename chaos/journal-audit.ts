@@ -60,7 +60,7 @@ export function checkAckedDurable(ops: readonly HistoryOp[], accountIds: readonl
   for (const op of ops) {
     const key = `${op.w}:${op.id}`;
     if (op.type === 'invoke') {
-      if (op.f === 'place') invokes.set(key, op);
+      if (op.f === 'place' || op.f === 'close') invokes.set(key, op); // closes are reduce-only places
       continue;
     }
     const inv = invokes.get(key);

@@ -74,14 +74,14 @@ export interface ExperimentOutcome {
 export const CHAOS_SEED_DEFAULT = 1;
 
 /** The profile an experiment runs with these options. */
-export function experimentProfile(e: Experiment, quick: boolean, seed: number, options: Readonly<Record<string, number>>): Profile {
-  return e.loadFor?.({ quick, seed, options }) ?? (quick ? e.load.quick : e.load.full);
+export function experimentProfile(e: Experiment, quick: boolean, seed: number, options: Readonly<Record<string, number>>, serverStartS?: number): Profile {
+  return e.loadFor?.({ quick, seed, options, ...(serverStartS === undefined ? {} : { serverStartS }) }) ?? (quick ? e.load.quick : e.load.full);
 }
 
 /** The plan (fault schedule) for a seed: what `perpx chaos` will inject, without running anything. */
-export function planExperiment(e: Experiment, seed: number, quick: boolean, options: Readonly<Record<string, number>> = {}): ExperimentPlan {
-  const profile = experimentProfile(e, quick, seed, options);
-  return e.plan({ seed, quick, durationS: compileProfile(profile).durationS, options });
+export function planExperiment(e: Experiment, seed: number, quick: boolean, options: Readonly<Record<string, number>> = {}, serverStartS?: number): ExperimentPlan {
+  const profile = experimentProfile(e, quick, seed, options, serverStartS);
+  return e.plan({ seed, quick, durationS: compileProfile(profile).durationS, options, ...(serverStartS === undefined ? {} : { serverStartS }) });
 }
 
 function ms(x: number | null): string {
@@ -93,14 +93,13 @@ export async function runExperiment(e: Experiment, o: RunExperimentOptions = {})
   const seed = o.seed ?? CHAOS_SEED_DEFAULT;
   const quick = o.quick === true;
   const options = o.options ?? {};
-  const profile = experimentProfile(e, quick, seed, options);
-  const plan = e.plan({ seed, quick, durationS: compileProfile(profile).durationS, options });
   const runsDir = resolve(o.runsDir ?? DEFAULT_RUNS_DIR);
   const id = o.id ?? defaultRunId(`chaos-${e.name}${quick ? '-quick' : ''}`);
   const dir = join(runsDir, id);
   mkdirSync(dir, { recursive: true });
   const fsync = e.server?.fsync ?? 'fsync';
-  log(`perpx chaos ${e.name}: seed ${seed}, ${plan.faults.length} faults planned over a ${compileProfile(profile).durationS} s ${profile.kind} load; journal policy ${fsync}; run dir ${dir}`);
+  log(`perpx chaos ${e.name}: seed ${seed}; journal policy ${fsync}; run dir ${dir}`);
+  const startedMs = Date.now();
   const server = await startEmbeddedServer({
     dataDir: join(dir, 'server-data'), logFile: join(dir, 'server.log'), fsync, log,
     config: { ...(e.server?.config ?? {}), host: { projections: { historyOrdersPerAccountMax: HISTORY_ORDERS_PER_ACCOUNT, historyOrdersTotalMax: 5_000_000, historyTradesPerAccountMax: 10_000 } } },
@@ -108,13 +107,19 @@ export async function runExperiment(e: Experiment, o: RunExperimentOptions = {})
     ...(e.server?.env === undefined ? {} : { env: e.server.env }),
   });
   o.onServer?.(server);
+  const serverStartS = (Date.now() - startedMs) / 1000;
   let schedule: RunningSchedule | null = null;
+  let plan: ExperimentPlan | null = null;
   const capture: JournalCapture = startJournalCapture(join(dir, 'server-data'), join(dir, 'journal-capture'));
   try {
+    const profile = experimentProfile(e, quick, seed, options, serverStartS);
+    plan = planExperiment(e, seed, quick, options, serverStartS);
+    log(`perpx chaos ${e.name}: the server started in ${serverStartS.toFixed(1)} s; ${plan.faults.length} faults planned over a ${compileProfile(profile).durationS} s ${profile.kind} load`);
     const accounts = await createFundedAccounts(server.url, server.adminToken);
     const setupCtx: SetupContext = { server, serverUrl: server.url, adminToken: server.adminToken, accounts, runDir: dir, log };
-    await plan.setup?.(setupCtx);
-    const loadUrl = plan.loadUrl?.(server.url) ?? server.url;
+    const thePlan = plan;
+    await thePlan.setup?.(setupCtx);
+    const loadUrl = thePlan.loadUrl?.(server.url) ?? server.url;
     let scenario: Scenario = {
       ...spikeScenario(accounts, quick),
       name: `chaos-${e.name}${quick ? '-quick' : ''}`,
@@ -123,8 +128,11 @@ export async function runExperiment(e: Experiment, o: RunExperimentOptions = {})
       // Under faults the whole-run latency SLO is expected to break: the verdict here is the
       // checker and the replay hash; the SLO impact is measured per fault window instead.
       thresholds: [],
-      // A dead server answers nothing: fail fast instead of holding slots for 10 s.
+      // A dead server answers nothing: fail fast instead of holding slots for 10 s, and drop
+      // arrivals beyond a bounded backlog (counted as dropped, i.e. failed) instead of queueing
+      // a whole outage's worth of requests and draining it for minutes afterwards.
       timeoutMs: 5_000,
+      maxBacklogPerWorker: 2_000,
     };
     if (e.scenario !== undefined) scenario = e.scenario(scenario);
     let replay: ReplayCheck | null = null;
@@ -137,7 +145,7 @@ export async function runExperiment(e: Experiment, o: RunExperimentOptions = {})
       ...(o.signal === undefined ? {} : { signal: o.signal }),
       ...(o.onProgress === undefined ? {} : { onProgress: o.onProgress }),
       onStart: (startMs) => {
-        schedule = startSchedule({ planned: plan.faults, seed, server, serverUrl: server.url, adminToken: server.adminToken, log, ...(plan.settleS === undefined ? {} : { settleS: plan.settleS }) }, startMs);
+        schedule = startSchedule({ planned: thePlan.faults, seed, server, serverUrl: server.url, adminToken: server.adminToken, log, ...(thePlan.settleS === undefined ? {} : { settleS: thePlan.settleS }) }, startMs);
       },
       decorate: async (result) => {
         const sched = schedule!;
@@ -182,7 +190,7 @@ export async function runExperiment(e: Experiment, o: RunExperimentOptions = {})
         if (durable.journalOnly > 0) {
           result.findings = [...(result.findings ?? []), { severity: 'warning', title: `${durable.journalOnly} acknowledged orders are durable but no longer listed by GET allOrders/order after a restart`, detail: 'The gateway rebuilds its terminal-order history only from events it saw since the process started (journal replay goes through engine.replay, which does not feed the projections); the orders and their fills are in the journal and the recovered state.' }];
         }
-        if (plan.verify !== undefined) invariants.push(...await plan.verify(setupCtx));
+        if (thePlan.verify !== undefined) invariants.push(...await thePlan.verify(setupCtx));
         if (e.skipReplayCheck !== true) {
           log('perpx chaos: replay check (running state hash vs a fresh process recovering the journal)');
           replay = await replayHashCheck(server, log);
@@ -195,7 +203,7 @@ export async function runExperiment(e: Experiment, o: RunExperimentOptions = {})
           experiment: e.name, seed,
           events: [...sched.events, ...timelineMarks(impact)].sort((a, b) => a.tS - b.tS),
           windows: impact.windows.map((w) => ({ fault: w.fault, injectS: w.injectS, clearS: w.clearS, detectS: w.detectS, recoveredS: w.recoveredS })),
-          figures: figures(e, impact, sched.records.filter((x) => x.injectS !== null).length, plan.faults.length, lost, replay),
+          figures: figures(e, impact, sched.records.filter((x) => x.injectS !== null).length, thePlan.faults.length, lost, replay, serverStartS),
         };
         result.notes = [...(result.notes ?? []), `chaos experiment ${e.name} (seed ${seed}): ${e.proves}`, `server log: server.log (${server.starts} starts)`];
       },
@@ -215,7 +223,7 @@ export async function runExperiment(e: Experiment, o: RunExperimentOptions = {})
   } finally {
     capture.stop();
     await (schedule as RunningSchedule | null)?.finish().catch(() => {});
-    await plan.teardown?.().catch((err: unknown) => log(`chaos: teardown failed: ${(err as Error).message}`));
+    await (plan as ExperimentPlan | null)?.teardown?.().catch((err: unknown) => log(`chaos: teardown failed: ${(err as Error).message}`));
     const code = await server.stop();
     log(`perpx chaos: server stopped (exit ${String(code)}) after ${server.starts} starts`);
   }
@@ -236,7 +244,7 @@ function timelineMarks(impact: ImpactSummary): { tS: number; kind: 'detect' | 'r
   return out;
 }
 
-function figures(e: Experiment, im: ImpactSummary, injected: number, planned: number, lost: number, replay: ReplayCheck | null): [string, string][] {
+function figures(e: Experiment, im: ImpactSummary, injected: number, planned: number, lost: number, replay: ReplayCheck | null, serverStartS: number): [string, string][] {
   const p = (x: number | null): string => (x === null ? 'n/a' : `${x.toFixed(1)} ms`);
   return [
     ['faults injected', `${injected} of ${planned} planned (${e.fault})`],
@@ -248,6 +256,7 @@ function figures(e: Experiment, im: ImpactSummary, injected: number, planned: nu
     ['requests failed / timed out in fault windows', `${im.failedInWindows} / ${im.timedOutInWindows}`],
     ['corrected p99 before / during / after faults', `${p(im.p99BeforeMs)} / ${p(im.p99DuringMs)} / ${p(im.p99AfterMs)}`],
     ['steady state before the first fault', im.healthyBeforeRatio === null ? 'n/a' : `${(im.healthyBeforeRatio * 100).toFixed(0)}% of seconds healthy`],
+    ['server start time (first start)', `${serverStartS.toFixed(1)} s`],
     ['recovered within the deadline after the last fault', im.recoveredAfterLast ? `yes (<= ${e.steadyState.recoverWithinS} s)` : `NO (deadline ${e.steadyState.recoverWithinS} s)`],
   ];
 }

@@ -29,21 +29,30 @@ function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-/** Seconds per kill: a restart takes ~1 s on a quiet 2-core box and 2-5 s when it is busy. */
-const KILL_SLOT_S = 5;
+/**
+ * Seconds per kill: at least 5, and on a slow machine 1.5 × the measured first server start
+ * plus 2 s of service, so a restart (measured 7-26 s on the shared 2-core box under load
+ * average 20-40) still leaves time to serve before the next kill: a slow box gets a longer
+ * run, not fewer kills.
+ */
+function killSlotS(serverStartS: number | undefined): number {
+  return Math.max(5, Math.ceil((serverStartS ?? 0) * 1.5 + 2));
+}
 
-function killCount(input: { quick: boolean; options: Readonly<Record<string, number>> }): number {
+interface CrashInput { quick: boolean; options: Readonly<Record<string, number>>; serverStartS?: number }
+
+function killCount(input: CrashInput): number {
   const deep = process.env.PERPX_DEEP === '1' ? 100 : undefined;
   return input.options.kills ?? deep ?? (input.quick ? 4 : 20);
 }
 
-/** Spike load long enough for `kills` kill slots of KILL_SLOT_S plus a calm head and tail. */
-function crashProfile(input: { quick: boolean; options: Readonly<Record<string, number>> }): Profile {
+/** Spike load long enough for `kills` kill slots plus a calm head and tail. */
+function crashProfile(input: CrashInput): Profile {
   if (input.quick) {
-    const durationS = Math.max(20, Math.ceil(killCount(input) * KILL_SLOT_S + 8));
+    const durationS = Math.max(20, Math.ceil(killCount(input) * killSlotS(input.serverStartS) + 8));
     return { kind: 'spike', base: 50, peak: 300, duration: `${durationS}s`, spikeAt: `${Math.round(durationS * 0.3)}s`, spikeDuration: `${Math.round(durationS * 0.3)}s`, rampTime: '1s' };
   }
-  const durationS = Math.max(60, Math.ceil(killCount(input) * KILL_SLOT_S + 8));
+  const durationS = Math.max(60, Math.ceil(killCount(input) * killSlotS(input.serverStartS) + 8));
   const spikeAt = Math.round(durationS * 0.35);
   const spikeFor = Math.round(durationS * 0.3);
   return { kind: 'spike', base: 100, peak: 1000, duration: `${durationS}s`, spikeAt: `${spikeAt}s`, spikeDuration: `${spikeFor}s`, rampTime: '2s' };
@@ -59,8 +68,8 @@ export const crashRestart: Experiment = {
   optionsHelp: { kills: 'number of SIGKILLs (default 20; 4 with --quick; 100 with PERPX_DEEP=1)' },
   plan(input: PlanInput) {
     const kills = killCount(input);
-    const fromS = 3;
-    const toS = input.durationS - 5;
+    const fromS = 5; // seconds of steady state before the first kill
+    const toS = input.durationS - 3;
     return { faults: spacedSchedule(input.seed, kills, fromS, toS, 0.1, 0.8, sigkillFault), settleS: 1.5 };
   },
 };
