@@ -307,6 +307,32 @@ describe('engine examples', () => {
     e.validate();
   });
 
+  it('a FOK against a reduce-only maker gets the same answer live and after snapshot/restore', () => {
+    // Regression for `perpx sim --seed 118 --steps 965`: the FOK pre-check asks the book for
+    // reduce-only maker caps, and makerCapLots read the symbol of the *last match* (curSym):
+    // stale after a trade in another symbol, 0 after restore(), and not in the snapshot.
+    const e = new Engine(testConfig());
+    for (const c of setupCommands()) e.apply(c);
+    const order = (a: number, symbolId: number, side: 'BUY' | 'SELL', priceTicks: number, qtyLots: number, tif: 'GTC' | 'FOK', reduceOnly = false): Command => ({ type: 'place', accountId: a, symbolId, side, orderType: 'LIMIT', tif, priceTicks, qtyLots, reduceOnly, clientOrderId: '', stpMode: 'NONE', triggerPriceTicks: 0, workingType: 'CONTRACT_PRICE' });
+    e.apply(order(0, 0, 'SELL', 20_000, 10, 'GTC'));
+    e.apply(order(3, 0, 'BUY', 20_000, 10, 'GTC')); // account 3: long 10 lots BTC
+    e.apply(order(3, 0, 'SELL', 20_100, 5, 'GTC', true)); // reduce-only maker, may fill 5
+    e.apply(order(0, 1, 'SELL', 2_000, 3, 'GTC'));
+    e.apply(order(1, 1, 'BUY', 2_000, 3, 'GTC')); // last match in ETH: the live engine's context is symbol 1
+    const restored = new Engine(testConfig());
+    restored.restore(e.snapshot());
+    expect(restored.stateHash()).toBe(e.stateHash());
+
+    const fok = order(1, 0, 'BUY', 20_100, 5, 'FOK');
+    const live = e.apply(fok);
+    const again = restored.apply(fok);
+    expect(live[0]?.type).toBe('order'); // accepted: the reduce-only maker can fill all 5 lots
+    expect(live.some((x) => x.type === 'trade' && x.qtyLots === 5 && x.makerAccountId === 3)).toBe(true);
+    expect(JSON.stringify(again)).toBe(JSON.stringify(live));
+    expect(restored.stateHash()).toBe(e.stateHash());
+    e.validate();
+  });
+
   it('rejects overflowing and malformed input with a code, never an exception', () => {
     const e = new Engine(testConfig());
     for (const c of setupCommands()) e.apply(c);

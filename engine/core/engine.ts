@@ -157,7 +157,8 @@ export class Engine implements StateMachine<Command>, BookListener {
   private readonly markMoved: boolean[];
   private readonly tradeMoved: boolean[];
 
-  // Matching context (set before book.match, read by onTrade).
+  // Matching context (set before book.match and book.fillableQty, read by the listener
+  // callbacks). Not state: meaningless between commands, so not in the snapshot.
   private curSym = 0;
   private curTakerKind: TradeKind = 0;
   private curLiqFeeUnits = 0;
@@ -468,7 +469,10 @@ export class Engine implements StateMachine<Command>, BookListener {
     if (mayRest && (book.orderCount() >= s.maxRestingOrders || book.levelCount() >= s.maxPriceLevels)) return this.fail(ERR.NEW_ORDER_REJECTED, 'order book is full');
     const limit = market ? this.marketBound(sym, side) : price;
     if (tif === TIF_GTX && book.wouldCross(side as Side, limit)) return ERR.GTX_REJECTED;
-    if (tif === TIF_FOK && book.fillableQty(side as Side, limit, qty, a, stp) < qty) return ERR.FOK_REJECTED;
+    if (tif === TIF_FOK) {
+      this.curSym = sym; // fillableQty asks makerCapLots about this book's reduce-only makers
+      if (book.fillableQty(side as Side, limit, qty, a, stp) < qty) return ERR.FOK_REJECTED;
+    }
     let reserve = 0;
     if (!c.reduceOnly) {
       const lev = this.leverage[pidx]!;
@@ -621,7 +625,10 @@ export class Engine implements StateMachine<Command>, BookListener {
 
   // ---- book listener -----------------------------------------------------------------
 
-  makerCapLots(_makerId: number, makerSlot: number): number {
+  makerCapLots(makerId: number, makerSlot: number): number {
+    // curSym must name the book that asks (set before every match and fillableQty): a stale
+    // one reads another symbol's record, and differs after restore() (not in the snapshot).
+    assert(this.books[this.curSym]!.ordId[makerSlot] === makerId, 'makerCapLots: matching context names the asking book');
     const r = this.symBase[this.curSym]! + makerSlot;
     return this.reduceOnlyCap(this.orders.account[r]!, this.curSym, this.orders.side[r]!);
   }
@@ -880,7 +887,10 @@ export class Engine implements StateMachine<Command>, BookListener {
     const tif = o.tif[t]!;
     const book = this.books[sym]!;
     if (!expire && tif === TIF_GTX && book.wouldCross(side, limit)) expire = true;
-    if (!expire && tif === TIF_FOK && book.fillableQty(side, limit, o.origQty[t]!, a, o.stp[t]! as StpMode) < o.origQty[t]!) expire = true;
+    if (!expire && tif === TIF_FOK) {
+      this.curSym = sym; // see place(): the cap callback reads the matching context
+      if (book.fillableQty(side, limit, o.origQty[t]!, a, o.stp[t]! as StpMode) < o.origQty[t]!) expire = true;
+    }
     const mayRest = !market && (tif === TIF_GTC || tif === TIF_GTX);
     if (!expire && mayRest && (book.orderCount() >= s.maxRestingOrders || book.levelCount() >= s.maxPriceLevels)) expire = true;
     let reserve = 0;
