@@ -1,6 +1,6 @@
 // The deterministic simulator: fast-check drives seeds through short runs that must find no
 // violation; a seed replays exactly; every planted bug is found and its reported step replays
-// to the same violation; the three real bugs the simulator found are pinned until fixed. A
+// to the same violation; the three real bugs the simulator found stay fixed (regressions). A
 // failing property prints fast-check's seed and the `perpx sim` line that replays it.
 // PERPX_DEEP=1 runs more seeds (random ones) and longer runs; PERPX_SEED=<n> picks the seeds.
 
@@ -73,31 +73,32 @@ describe('perpx sim', () => {
     }, 60_000);
   }
 
-  // Real bugs the simulator found (README: findings). These pin the exact reproduction; when a
-  // fix lands they fail on purpose: then delete the test (and, for the journal, the workaround).
-  it('known journal bug still reproduces: a power loss after a process-crash recovery leaves a seq gap (seed 3, step 515)', async () => {
+  // Real bugs the simulator found (README: findings), fixed in engine/journal and engine/core
+  // (each with a focused test beside the code). The schedules that found them must run clean.
+  it('regression: a power loss after a process-crash recovery leaves no seq gap (seed 3, step 515; no workaround)', async () => {
     const run = await runSimulation({ seed: 3, steps: 600, faultProbability: 0.01 });
-    expect(run.summary.violation?.step).toBe(515);
-    expect(run.summary.violation?.reason).toMatch(/^recovery after power-loss failed: .*sequence gap between segments/);
-    // With the fix emulated the same schedule runs clean: the gap is the only problem in it.
-    const fixed = await runSimulation({ seed: 3, steps: 600, faultProbability: 0.01, workarounds: PAST_KNOWN_JOURNAL_BUG });
-    expect(fixed.summary.violation).toBeNull();
+    expect(run.summary.violation, replayCommand({ seed: 3, steps: 600, faultProbability: 0.01 }, run.summary)).toBeNull();
+    expect(run.summary.stepsRun).toBe(600);
+    // The schedule still has what exposed the gap: a process crash, then a power loss.
+    expect(run.summary.faults['process-crash']).toBeGreaterThanOrEqual(1);
+    expect(run.summary.faults['power-loss']).toBeGreaterThanOrEqual(1);
+    // Recovery now fsyncs what it replayed, so a later power loss cannot take it back.
+    expect(run.summary.recoveredThenLost).toBe(0);
   }, 60_000);
 
-  it('known engine bug still reproduces: a liquidation cancelling a just-triggered conditional order corrupts the open-order list (seed 2, step 7378)', async () => {
-    const run = await runSimulation({ seed: 2, steps: 7400, faultProbability: 0, validateEvery: 0, fullReplays: false });
-    expect(run.summary.violation?.step).toBe(7378);
-    expect(run.summary.violation?.reason).toMatch(/^invariant violated in live engine: open-order list of account 3/);
+  it('regression: a liquidation cancelling a just-triggered conditional order keeps the open-order lists intact (seed 2, step 7378)', async () => {
+    const options: SimOptions = { seed: 2, steps: 7400, faultProbability: 0, validateEvery: 0, fullReplays: false };
+    const run = await runSimulation(options);
+    expect(run.summary.violation, replayCommand(options, run.summary)).toBeNull();
+    expect(run.summary.stepsRun).toBe(7400);
   }, 60_000);
 
-  it('known engine bug still reproduces: after a restart a FOK order gets another answer than before it (seed 118, step 965)', async () => {
-    // The FOK pre-check asks the book for reduce-only maker caps, which read the engine's
-    // matching context (curSym) — stale from the last match, 0 after restore(), not in the snapshot.
-    const run = await runSimulation({ seed: 118, steps: 965, faultProbability: 0.02, workarounds: PAST_KNOWN_JOURNAL_BUG });
-    expect(run.summary.violation?.step).toBe(965);
-    expect(run.summary.violation?.reason).toBe(
-      'acknowledged result of seq 873 differs from the shadow replay of the same command (place: acknowledged 1 event, first reject -5021, shadow 8 events, first order NEW)',
-    );
+  it('regression: after a restart a FOK order gets the same answer as before it (seed 118, step 965)', async () => {
+    // Same schedule as when it was found (with the journal workaround, which the fix makes redundant).
+    const options: SimOptions = { seed: 118, steps: 965, faultProbability: 0.02, workarounds: PAST_KNOWN_JOURNAL_BUG };
+    const run = await runSimulation(options);
+    expect(run.summary.violation, replayCommand(options, run.summary)).toBeNull();
+    expect(run.summary.stepsRun).toBe(965);
   }, 60_000);
 });
 
