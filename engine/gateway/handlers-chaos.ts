@@ -86,10 +86,14 @@ export function chaosRoutes(chaos: GatewayChaos): Route[] {
     ctx.gw.log(`CHAOS: blocking the gateway event loop for ${ms} ms in ${delayMs} ms`);
     // Answer first (the bytes leave synchronously on an open socket), then hold the loop.
     ok(ctx, JSON.stringify({ blockMs: ms, startsAtMs: startMs }));
-    setTimeout(() => {
+    const block = (): void => {
       const heldMs = blockLoop(ms);
       ctx.gw.log(`CHAOS: event loop held for ${heldMs.toFixed(0)} ms`);
-    }, delayMs);
+    };
+    // setImmediate runs right after this poll phase, before any further request is read: a
+    // client that sends its next request on receiving this answer always meets the block.
+    if (delayMs > 0) setTimeout(block, delayMs);
+    else setImmediate(block);
   };
   const A = '/admin/v1/chaos';
   return [
