@@ -83,6 +83,7 @@ export function clientSkewFault(o: ClientSkewOptions): ClientSkewFault {
       ctx.mark('note', `skewed client sending (±${o.skewPastWindowMs} ms past the window)`);
     },
     async clear(ctx: FaultContext) {
+      if (!running) return; // idempotent: already cleared
       running = false;
       stop.abort();
       await loop;

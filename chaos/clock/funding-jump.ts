@@ -48,8 +48,15 @@ export function fundingJumpFault(o: { symbol: string; pastBoundaryMs: number }):
     describe: `server time jumps ${o.pastBoundaryMs} ms past the next ${o.symbol} funding time (one settlement expected)`,
     result: () => ({ ...r }),
     async inject(ctx: FaultContext) {
+      let before = await adminTotals(ctx.serverUrl, ctx.adminToken);
+      if (before.timeMs === 0) {
+        // A server whose wall-clock ticks are off (host.clockTickMs unset on the worker host)
+        // never started its clock: start it at the wall time so there is a next funding time.
+        await adminPost(ctx.serverUrl, ctx.adminToken, 'time', { timeMs: String(Date.now()) });
+        before = await adminTotals(ctx.serverUrl, ctx.adminToken);
+        ctx.mark('note', 'engine clock was not running (time 0): started at the wall time first');
+      }
       const pi = await premiumIndex(ctx.serverUrl, o.symbol);
-      const before = await adminTotals(ctx.serverUrl, ctx.adminToken);
       r.fromMs = before.timeMs;
       r.boundaryMs = pi.nextFundingTime;
       r.toMs = pi.nextFundingTime + o.pastBoundaryMs;

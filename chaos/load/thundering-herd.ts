@@ -136,11 +136,12 @@ export function thunderingHerdFault(o: HerdOptions): HerdFault {
       ctx.mark('note', `first wave: ${r.ok}/${r.requests} ok, ${r.shed} shed, ${r.socketErrors} socket errors in ${r.waveMsMax.toFixed(0)} ms`);
     },
     async clear(ctx: FaultContext) {
+      const wasRunning = running;
       running = false;
       stop.abort();
       await loop;
       const x = result();
-      if (r.requests > 0) ctx.mark('note', `${r.waves} waves: ${r.ok}/${r.requests} ok, ${r.shed} shed, ${r.otherStatus} other, ${r.socketErrors} socket errors, ${r.timeouts} timeouts; worst wave ${r.waveMsMax.toFixed(0)} ms, p99 ${x.latencyMsP99.toFixed(1)} ms`);
+      if (wasRunning) ctx.mark('note', `${r.waves} waves: ${r.ok}/${r.requests} ok, ${r.shed} shed, ${r.otherStatus} other, ${r.socketErrors} socket errors, ${r.timeouts} timeouts; worst wave ${r.waveMsMax.toFixed(0)} ms, p99 ${x.latencyMsP99.toFixed(1)} ms`);
     },
   };
 }

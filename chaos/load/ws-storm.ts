@@ -145,6 +145,7 @@ export function wsReconnectStormFault(o: WsStormOptions): WsStormFault {
       ctx.mark('note', `first wave: ${r.opened}/${r.attempts} open, ${r.refused} refused`);
     },
     async clear(ctx: FaultContext) {
+      const wasRunning = running;
       running = false;
       stop.abort();
       await loop;
@@ -152,7 +153,7 @@ export function wsReconnectStormFault(o: WsStormOptions): WsStormFault {
       const deadline = Date.now() + 5_000;
       while (open.size > 0 && Date.now() < deadline) await sleepMs(20);
       const x = result();
-      if (r.attempts > 0) ctx.mark('note', `${r.cycles} cycles, ${r.opened}/${r.attempts} opened, ${r.refused} refused, ${r.errors} errors; connect p99 ${x.connectMsP99.toFixed(1)} ms`);
+      if (wasRunning) ctx.mark('note', `${r.cycles} cycles, ${r.opened}/${r.attempts} opened, ${r.refused} refused, ${r.errors} errors; connect p99 ${x.connectMsP99.toFixed(1)} ms`);
     },
   };
 }

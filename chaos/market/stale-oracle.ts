@@ -8,7 +8,7 @@
 
 import { adminPost } from '../../harness/embedded-server.ts';
 import type { Fault, FaultContext } from '../fault.ts';
-import { createTrader, premiumIndex, signedCall } from '../signed-rest.ts';
+import { createTrader, premiumIndex, publicGet, signedCall } from '../signed-rest.ts';
 import type { Trader } from '../signed-rest.ts';
 import { priceText, symbolSteps, ticksOf } from './symbol.ts';
 import type { SymbolSteps } from './symbol.ts';
@@ -86,6 +86,8 @@ export interface StaleOracleOptions {
   /** Reach bookMovePct after this long, then hold (default 2000 ms). */
   rampMs?: number;
   stepMs: number;
+  /** Extra base quantity each mover buy takes (default '0.1'). */
+  sweepQty?: string;
 }
 
 export interface StaleOracleResult {
@@ -96,7 +98,8 @@ export interface StaleOracleResult {
   markAtClear: number;
   /** The walk's update count when it was resumed (later counts show it really resumed). */
   walkUpdatesAtClear: number;
-  lastTrade: number;
+  /** Highest trade price seen while the index was frozen. */
+  highTrade: number;
   bookMovePct: number;
   moverTrades: number;
 }
@@ -109,38 +112,44 @@ export function staleOracleFault(walk: IndexWalk, o: StaleOracleOptions): StaleO
   let seller: Trader | null = null;
   let buyer: Trader | null = null;
   let moving = false;
+  let injected = false;
   let mover: Promise<void> = Promise.resolve();
-  const r: StaleOracleResult = { frozenIndex: 0, indexAtClear: 0, markAtClear: 0, walkUpdatesAtClear: 0, lastTrade: 0, bookMovePct: 0, moverTrades: 0 };
+  const r: StaleOracleResult = { frozenIndex: 0, indexAtClear: 0, markAtClear: 0, walkUpdatesAtClear: 0, highTrade: 0, bookMovePct: 0, moverTrades: 0 };
   return {
     name: 'stale-oracle',
     describe: `index updates stop; the book is traded ${o.bookMovePct}% away from the frozen index`,
     result: () => ({ ...r }),
     async inject(ctx: FaultContext) {
       walk.pause();
+      injected = true;
       const s = await symbolSteps(ctx.serverUrl, o.symbol);
       seller ??= await createTrader(ctx.serverUrl, ctx.adminToken, '1000000');
       buyer ??= await createTrader(ctx.serverUrl, ctx.adminToken, '1000000');
       const startTicks = ticksOf(s, (await premiumIndex(ctx.serverUrl, o.symbol)).indexPrice);
       r.frozenIndex = startTicks * s.tick;
-      r.lastTrade = r.frozenIndex;
+      r.highTrade = r.frozenIndex;
       moving = true;
       const t0 = Date.now();
       const rampMs = o.rampMs ?? 2000;
       const sell = seller;
       const buy = buyer;
-      // Just over the 100 USDT minimum notional of the default symbols.
-      const qty = (Math.ceil(150 / (startTicks * s.tick * s.step)) * s.step).toFixed(s.qtyDecimals);
+      // Just over the 100 USDT minimum notional of the default symbols; the buyer takes that
+      // plus `sweepQty`, so it also lifts any cheaper asks other traders keep near the index.
+      const lots = Math.ceil(150 / (startTicks * s.tick * s.step));
+      const qty = (lots * s.step).toFixed(s.qtyDecimals);
+      const buyQty = (lots * s.step + Number(o.sweepQty ?? '0.1')).toFixed(s.qtyDecimals);
       mover = (async () => {
         while (moving && !ctx.signal.aborted) {
           const f = Math.min(1, (Date.now() - t0) / rampMs);
           const p = priceText(s, Math.round(startTicks * (1 + (o.bookMovePct / 100) * f)));
           await signedCall(ctx.serverUrl, sell, 'POST', '/fapi/v1/order', [['symbol', o.symbol], ['side', 'SELL'], ['type', 'LIMIT'], ['timeInForce', 'GTC'], ['price', p], ['quantity', qty]]);
-          const b = await signedCall(ctx.serverUrl, buy, 'POST', '/fapi/v1/order', [['symbol', o.symbol], ['side', 'BUY'], ['type', 'LIMIT'], ['timeInForce', 'IOC'], ['price', p], ['quantity', qty], ['newOrderRespType', 'RESULT']]);
-          const body = b.body as { executedQty?: string; avgPrice?: string } | null;
+          const b = await signedCall(ctx.serverUrl, buy, 'POST', '/fapi/v1/order', [['symbol', o.symbol], ['side', 'BUY'], ['type', 'LIMIT'], ['timeInForce', 'IOC'], ['price', p], ['quantity', buyQty], ['newOrderRespType', 'RESULT']]);
+          const body = b.body as { executedQty?: string } | null;
           if (b.status === 200 && Number(body?.executedQty ?? 0) > 0) {
             r.moverTrades++;
-            r.lastTrade = Number(body!.avgPrice);
-            r.bookMovePct = (r.lastTrade / r.frozenIndex - 1) * 100;
+            const recent = await publicGet<{ price: string }[]>(ctx.serverUrl, `/fapi/v1/trades?symbol=${o.symbol}&limit=20`);
+            for (const t of recent) r.highTrade = Math.max(r.highTrade, Number(t.price));
+            r.bookMovePct = (r.highTrade / r.frozenIndex - 1) * 100;
           }
           await new Promise((res) => setTimeout(res, o.stepMs));
         }
@@ -148,6 +157,8 @@ export function staleOracleFault(walk: IndexWalk, o: StaleOracleOptions): StaleO
       ctx.mark('note', `index walk paused after ${walk.updates} updates; movers trading the book away from ${r.frozenIndex}`);
     },
     async clear(ctx: FaultContext) {
+      if (!injected) return; // idempotent: already cleared (or never injected)
+      injected = false;
       moving = false;
       await mover;
       for (const t of [seller, buyer]) if (t !== null) await signedCall(ctx.serverUrl, t, 'DELETE', '/fapi/v1/allOpenOrders', [['symbol', o.symbol]]);
@@ -158,7 +169,7 @@ export function staleOracleFault(walk: IndexWalk, o: StaleOracleOptions): StaleO
       }
       r.walkUpdatesAtClear = walk.updates;
       walk.resume();
-      if (r.moverTrades > 0) ctx.mark('note', `book moved ${r.frozenIndex} → ${r.lastTrade} (${r.bookMovePct.toFixed(2)}%) in ${r.moverTrades} trades; index ${r.indexAtClear}, mark ${r.markAtClear} at clear; index walk resumed`);
+      if (r.moverTrades > 0) ctx.mark('note', `book traded up to ${r.highTrade} vs frozen index ${r.frozenIndex} (${r.bookMovePct.toFixed(2)}%) in ${r.moverTrades} trades; index ${r.indexAtClear}, mark ${r.markAtClear} at clear; index walk resumed`);
     },
   };
 }

@@ -73,7 +73,8 @@ export function cpuHogFault(o: CpuHogOptions = {}): CpuHogFault {
         : `${hogs} hog(s) NOT pinned: ${s.unpinnedReason}`);
     },
     async clear(ctx: FaultContext) {
-      s.hogCpuS = children.reduce((a, c) => a + cpuSecondsOf(c.pid), 0);
+      if (children.length === 0 && !s.pinned) return; // idempotent: already cleared
+      s.hogCpuS += children.reduce((a, c) => a + cpuSecondsOf(c.pid), 0);
       await Promise.all(children.map((c) => c.kill()));
       children = [];
       if (s.pinned && s.engineTid !== null) {

@@ -131,7 +131,7 @@ describe('market faults (e2e)', () => {
       await new Promise((r) => setTimeout(r, 600));
       const after = await premiumIndex(url, 'BTCUSDT');
       const m = fault.result();
-      console.log(`stale oracle: walk updates before ${updatesBefore}, index frozen at ${i0} (${mid.indexPrice} after 2 s); last trade ${m.lastTrade} vs frozen index ${m.frozenIndex} `
+      console.log(`stale oracle: walk updates before ${updatesBefore}, index frozen at ${i0} (${mid.indexPrice} after 2 s); high trade ${m.highTrade} vs frozen index ${m.frozenIndex} `
         + `(${m.bookMovePct.toFixed(2)}%), mark ${mid.markPrice}; after clear ${walk.updates - frozenUpdates} index updates, index ${after.indexPrice}`);
       expect(updatesBefore).toBeGreaterThan(0);
       expect(mid.indexPrice).toBe(i0);

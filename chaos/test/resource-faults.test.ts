@@ -60,7 +60,7 @@ describe('resource faults (e2e)', () => {
   }, 60_000);
 
   it('memory pressure: 256 MiB resident in a child while it lasts, the child gone after clear', async () => {
-    const fault = memoryPressureFault({ bytes: 256 * 2 ** 20, maxDurationS: 30 });
+    const fault = memoryPressureFault({ bytes: 256 * 2 ** 20, maxDurationS: 40, allocWaitMs: 30_000 });
     const ctx = testContext(ts.server);
     await fault.inject(ctx);
     const s = fault.state();
