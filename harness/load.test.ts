@@ -136,6 +136,19 @@ describe('open-model load generator', () => {
     expect(r.series.errorsByCode.timeout).toEqual([10]);
   });
 
+  it('408 -1007 (execution status unknown) is indeterminate, not a rejection', async () => {
+    const target = await serve((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(408).end('{"code":-1007,"msg":"Send status unknown; execution status unknown."}'));
+    });
+    const r = await runLoad({
+      scenario: { name: 'unknown', workers: 1, profile: { kind: 'constant', rate: 20, duration: 1 }, request: { factory: 'static', path: '/x' } },
+      target,
+    });
+    expect(r.totals).toMatchObject({ ok: 0, fail: 0, info: 20 });
+    expect(r.totals.errors).toEqual({ '408:-1007': 20 });
+  });
+
   it('fails before the run with one line when the target is unreachable', async () => {
     const target = await serve(ok);
     const port = new URL(target).port;

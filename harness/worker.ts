@@ -321,7 +321,9 @@ function complete(call: Call, err: Error | null): void {
   if (err !== null) {
     type = 'info';
     code = errorCode(err);
-  } else if (call.status >= 500) {
+  } else if (call.status >= 500 || call.status === 408) {
+    // 5xx, and 408 (-1007: Binance's "execution status unknown"), may have been executed: an
+    // indeterminate outcome, never a definite rejection (the checker must not call it phantom).
     type = 'info';
     code = `${call.status}${bodyCode(body)}`;
   } else if (call.status >= 400) {

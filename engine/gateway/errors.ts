@@ -19,7 +19,10 @@ export const GW = {
   UNAUTHORIZED: spec(-1002, 401, 'You are not authorized to execute this request.'),
   TOO_MANY_REQUESTS: spec(-1003, 429, 'Too many requests; current limit of IP is exceeded. Please use the websocket for live updates to avoid polling the API.'),
   IP_BANNED: spec(-1003, 418, 'Way too many requests; IP banned. Please use the websocket for live updates to avoid bans.'),
-  REQUEST_TIMEOUT: spec(-1007, 408, 'Timeout waiting for the request to arrive; the request was not processed.'),
+  // Binance's -1007 wording: a client must treat it as indeterminate. Node's requestTimeout can
+  // fire on a connection whose previous request is still being answered, so "not processed"
+  // is not a promise this server can make.
+  REQUEST_TIMEOUT: spec(-1007, 408, 'Timeout waiting for response from backend server. Send status unknown; execution status unknown.'),
   OVERLOADED: spec(-1008, 503, 'Server is currently overloaded with other requests. Please try again in a few minutes.'),
   TOO_MANY_ORDERS: spec(-1015, 429, 'Too many new orders.'),
   UNSUPPORTED_OPERATION: spec(-1020, 404, 'This operation is not supported.'),

@@ -293,7 +293,11 @@ function clientErrorSpec(code: string | undefined): ErrorSpec {
 
 function onClientError(gw: GatewayState, err: Error & { code?: string }, socket: Socket): void {
   const inflight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (err.code === 'ECONNRESET' || !socket.writable || (inflight != null && inflight.headersSent)) {
+  // A request read in full was dispatched: it may be executing or done. After a process pause,
+  // node's requestTimeout check can fire for it before its answer is written; a 408 would then
+  // contradict the answer it is owed, so the connection is reset instead (indeterminate for the
+  // client, as a timeout is). Found by the chaos pause experiment (phantom orders after SIGCONT).
+  if (err.code === 'ECONNRESET' || !socket.writable || (inflight != null && (inflight.headersSent || inflight.req.complete))) {
     socket.destroy();
     return;
   }
