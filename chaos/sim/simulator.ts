@@ -26,7 +26,7 @@ import { Journal } from '../../engine/journal/journal.ts';
 import { SimDisk, type CrashOptions } from '../../engine/journal/sim-disk.ts';
 import { binaryCommandCodec } from '../../engine/wire/command-codec.ts';
 import { deriveSeed, Rng } from '../../harness/rng.ts';
-import { CommandSource } from './command-source.ts';
+import { CommandSource, type IntentFilter } from './command-source.ts';
 import { armFault, disarm, FAULT_KINDS, isArmed, pickFault, zeroFaultCounts, type ArmablePlan, type FaultKind } from './faults.ts';
 import { LaggyIO } from './laggy-io.ts';
 import { checkOpenOrderLists } from './order-lists.ts';
@@ -79,8 +79,23 @@ export interface SimOptions {
   readonly workarounds?: readonly Workaround[];
 }
 
-export const WORKAROUNDS = ['sync-recovered-tail'] as const;
+export const WORKAROUNDS = ['sync-recovered-tail', 'no-conditional-orders', 'no-fok-orders'] as const;
 export type Workaround = (typeof WORKAROUNDS)[number];
+
+/**
+ * Engine-bug workarounds steer the command stream around the trigger instead (README: findings
+ * 2 and 3): no stop/take-profit orders; FOK limit orders sent as IOC. Both cut coverage.
+ */
+function intentFilter(workarounds: readonly Workaround[]): IntentFilter | null {
+  const noConditional = workarounds.includes('no-conditional-orders');
+  const noFok = workarounds.includes('no-fok-orders');
+  if (!noConditional && !noFok) return null;
+  return (intent) => {
+    if (noConditional && intent.k === 'stop') return null;
+    if (noFok && intent.k === 'limit' && intent.tif === 'FOK') return { ...intent, tif: 'IOC' };
+    return intent;
+  };
+}
 
 export interface SimViolation {
   readonly step: number;
@@ -243,7 +258,7 @@ export class Simulator {
     this.lagRng = new Rng(deriveSeed(options.seed, STREAM_DISK_LAG));
     this.crashRng = new Rng(deriveSeed(options.seed, STREAM_CRASH));
     this.faultyRng = new Rng(deriveSeed(options.seed, STREAM_FAULTY_IO));
-    this.commands = new CommandSource(options.seed);
+    this.commands = new CommandSource(options.seed, intentFilter(options.workarounds ?? []));
     this.shadow = this.createEngine();
     this.onAckBound = (error, seq, result, epoch) => this.onAck(error, seq, result, epoch);
     this.s = {
