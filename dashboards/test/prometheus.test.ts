@@ -18,6 +18,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import WebSocket from 'ws';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { adminPost, startEmbeddedServer } from '../../harness/embedded-server.ts';
@@ -27,6 +28,7 @@ import type { Scenario } from '../../harness/scenario.ts';
 import { startGeneratorExporter } from '../generator-exporter.ts';
 import type { GeneratorExporter } from '../generator-exporter.ts';
 import { dashboardFiles } from '../build.ts';
+import { renderPreview, resolveVariables, substitute } from '../preview.ts';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const PROMTOOL = '/usr/bin/promtool';
@@ -47,6 +49,7 @@ let promUrl = '';
 let promLog = '';
 let perpxMetricsText = '';
 let loadgenMetricsText = '';
+let loadStartS = 0;
 
 async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -112,23 +115,11 @@ function rules(): Rule[] {
   return out;
 }
 
-/** Grafana-style: $var → (v1|v2|…) of the variable's label values, in dependency order. */
+/** Grafana-style: $var → (v1|v2|…) of the variable's label values (dashboards/preview.ts), every variable non-empty. */
 async function substituteVariables(json: Record<string, any>, expr: string): Promise<string> {
-  const values: Record<string, string> = {};
-  for (const v of json.templating.list as any[]) {
-    if (v.type !== 'query') continue;
-    const m = /^label_values\((.+),\s*([A-Za-z_]+)\)$/.exec(v.definition as string);
-    expect(m, `variable ${v.name}: ${v.definition}`).not.toBeNull();
-    let selector = m![1]!.trim();
-    for (const [k, val] of Object.entries(values)) selector = selector.replaceAll(`$${k}`, val);
-    const res = await fetch(`${promUrl}/api/v1/series?${new URLSearchParams({ 'match[]': selector })}`);
-    const body = await res.json() as { data: Record<string, string>[] };
-    const labelValues = [...new Set(body.data.map((s) => s[m![2]!]).filter((x): x is string => x !== undefined))].sort();
-    expect(labelValues.length, `variable ${v.name} has values (${selector})`).toBeGreaterThan(0);
-    values[v.name] = `(${labelValues.map((x) => x.replace(/[.*+?^${}()|[\]\\/]/g, '\\\\$&')).join('|')})`;
-  }
-  let out = expr.replaceAll('$__rate_interval', RATE_INTERVAL);
-  for (const name of Object.keys(values).sort((a, b) => b.length - a.length)) out = out.replaceAll(`$${name}`, values[name]!);
+  const values = await resolveVariables(promUrl, json);
+  for (const [name, v] of Object.entries(values)) expect(v, `variable ${name} has values`).not.toBe('.*');
+  const out = substitute(expr, values, RATE_INTERVAL);
   expect(out, 'no template variable left').not.toMatch(/\$\w/);
   return out;
 }
@@ -180,8 +171,20 @@ beforeAll(async () => {
     profile: { kind: 'constant', rate: 250, duration: '10s' },
     request: { factory: 'binance-order', symbol: 'BTCUSDT', midPrice: 50_000, tickSize: 0.1, stepSize: 0.001, minQtySteps: 3, maxQtySteps: 30, takerShare: 0.3, cancelShare: 0.25, accounts },
   } as Scenario;
+  // Two market-stream subscribers so the WebSocket panels carry traffic, not only zeros.
+  const wsUrl = `${server.url.replace(/^http/, 'ws')}/stream?streams=btcusdt@depth@100ms/btcusdt@aggTrade`;
+  const sockets = [new WebSocket(wsUrl), new WebSocket(wsUrl)];
+  let wsMessages = 0;
+  await Promise.all(sockets.map((ws) => new Promise<void>((res, rej) => {
+    ws.once('open', () => res());
+    ws.once('error', rej);
+    ws.on('message', () => { wsMessages++; });
+  })));
+  loadStartS = Date.now() / 1000;
   const result = await runLoad({ scenario, target: server.url, onProgress: exporter.onProgress });
   expect(result.totals.completed).toBeGreaterThan(1000);
+  expect(wsMessages).toBeGreaterThan(0);
+  for (const ws of sockets) ws.close();
   exporter.finish();
   // Samples from after the load: every target scraped at least twice more, rules evaluated.
   const after = Date.now() / 1000;
@@ -288,4 +291,26 @@ describe('Prometheus config, rules and Grafana dashboards', () => {
     }
     expect(problems).toEqual([]);
   }, 30_000);
+
+  it('renders a Grafana-less preview of every dashboard with data in every panel (screenshots with PERPX_UPDATE_SCREENSHOTS=1)', async () => {
+    const endS = Date.now() / 1000;
+    for (const { file, json } of dashboards()) {
+      const r = await renderPreview({ promUrl, dashboard: json, startS: loadStartS - 2, endS, stepS: 1, rateInterval: '5s' });
+      expect(r.emptyPanels, file).toEqual([]);
+      expect(r.panels).toBe((json.panels as any[]).filter((p) => p.type !== 'row').length);
+      expect((r.html.match(/<svg class="chart"/g) ?? []).length + (r.html.match(/class="stat"/g) ?? []).length, file).toBe(r.panels);
+      writeFileSync(join(tmp, file.replace(/\.json$/, '.html')), r.html);
+      if (process.env.PERPX_UPDATE_SCREENSHOTS === '1') {
+        const { launchChromium } = await import('./browser.ts');
+        const browser = await launchChromium();
+        try {
+          const page = await browser.newPage({ viewport: { width: 1220, height: 900 } });
+          await page.setContent(r.html);
+          await page.screenshot({ path: resolve(DASH, '..', 'docs', `dashboard-${json.uid}.png`), fullPage: true });
+        } finally {
+          await browser.close();
+        }
+      }
+    }
+  }, 60_000);
 });
