@@ -88,7 +88,7 @@ export class LaggyIO implements FileIO {
     return this.delayed(() => this.inner.write(fd, bytes, offsetBytes, lengthBytes));
   }
   fsync(fd: number): Promise<void> {
-    if (this.fsyncLies) return this.delayed(() => this.inner.stat('/').then(() => undefined));
+    if (this.fsyncLies) return this.delayed(() => Promise.resolve()); // planted bug: nothing made durable
     return this.delayed(() => this.inner.fsync(fd));
   }
   fsyncDir(dir: string): Promise<void> {
