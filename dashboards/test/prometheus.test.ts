@@ -1,5 +1,6 @@
 // End to end with a real Prometheus (Debian's /usr/bin/prometheus, installed by .ci/run):
-//   1. promtool accepts dashboards/prometheus.yml and every rule file;
+//   1. promtool accepts dashboards/prometheus.yml and every rule file, and `promtool test rules
+//      dashboards/rules.test.yml` (every alert fires on a synthetic failure, not on health) passes;
 //   2. the committed Grafana JSON is what dashboards/build.ts generates, importable (datasource
 //      `${DS_PROMETHEUS}` as an input and a variable), and names only metrics perpx exports;
 //   3. Prometheus (random free port, temp storage, 1 s scrape and rule interval, the repo's rule
@@ -216,6 +217,9 @@ describe('Prometheus config, rules and Grafana dashboards', () => {
     const rls = spawnSync(PROMTOOL, ['check', 'rules', ...RULE_FILES], { encoding: 'utf8' });
     expect(rls.status, rls.stdout + rls.stderr).toBe(0);
     expect(rls.stdout).toMatch(/SUCCESS: \d+ rules found/);
+    // Each alert fires on a synthetic series shaped like its failure and not on a healthy one.
+    const unit = spawnSync(PROMTOOL, ['test', 'rules', join(DASH, 'rules.test.yml')], { encoding: 'utf8' });
+    expect(unit.status, unit.stdout + unit.stderr).toBe(0);
   });
 
   it('the committed dashboards are what build.ts generates, importable with ${DS_PROMETHEUS}', () => {
