@@ -12,6 +12,7 @@ import { adminTotals, ledgerProblem, metricValue } from '../signed-rest.ts';
 import { crowdOutcome, prepareCrowd } from './crowd.ts';
 import type { Crowd, CrowdOptions } from './crowd.ts';
 import { flashCrashFault } from './flash-crash.ts';
+import { fundExhaustionFault } from './fund-exhaustion.ts';
 import { indexShockFault } from './index-shock.ts';
 import { staleOracleFault, startIndexWalk } from './stale-oracle.ts';
 import type { IndexWalk } from './stale-oracle.ts';
@@ -84,22 +85,27 @@ export const indexShock: Experiment = {
 
 export const insuranceAdl: Experiment = {
   name: 'insurance-adl',
-  fault: 'Index gaps −20 % in one step under load, restored 5–15 s later; 4 (quick) / 6 longs at 15–20× hold far more than the book can absorb',
-  proves: 'When the book and the insurance fund cannot absorb a bankrupt position, the remainder is auto-deleveraged against the best-ranked opposite positions at the bankruptcy price: every long closes, the fund never goes negative, conservation stays exact.',
-  load: LOAD,
+  fault: 'Two phases: an index shock (−30 % in 10 steps) liquidates a crowd and fills the insurance fund with fees; then 3 longs at 30× open, one bid is priced to use 98 % of the fund, and the index gaps −20 %',
+  proves: 'The insurance fund absorbs losses only up to what it holds: the gap draws it down (never below 0), and what neither the book nor the fund can take is auto-deleveraged against opposite positions at the bankruptcy price; every long closes and conservation stays exact.',
+  load: { quick: { kind: 'constant', rate: 100, duration: '24s' }, full: { kind: 'constant', rate: 200, duration: '60s' } },
   steadyState: STEADY,
   plan(input) {
-    const at = input.quick ? 5 : 20;
-    return crowdPlan(input, { longs: input.quick ? 4 : 6, depositUsdt: 20_000, leverageMin: 15, leverageMax: 20 },
-      [{ atS: at, forS: input.quick ? 5 : 15, fault: indexShockFault({ symbol: SYMBOL, movePct: -20, steps: 1, overMs: 0, restoreSteps: 5, name: 'index-gap' }) }],
-      async (ctx, crowd, before) => {
-        const out = await crowdOutcome(ctx.serverUrl, crowd);
-        const lots = crowd.longs.reduce((a, m) => a + m.lots, 0);
-        const fund = Number((await adminTotals(ctx.serverUrl, ctx.adminToken)).insuranceFund);
+    const exhaust = fundExhaustionFault({ symbol: SYMBOL, longs: 3, depositUsdt: 5000, leverage: 30, gapPct: -20 });
+    const faults = [
+      { atS: input.quick ? 4 : 12, forS: input.quick ? 4 : 8, fault: indexShockFault({ symbol: SYMBOL, movePct: -30, steps: 10, overMs: 1000, restoreSteps: 5 }) },
+      { atS: input.quick ? 11 : 32, forS: input.quick ? 5 : 10, fault: exhaust },
+    ];
+    return crowdPlan(input, { longs: 6, depositUsdt: 2000, leverageMin: 5, leverageMax: 20, ladderLots: 1500, ladderLevels: 10 }, faults,
+      async (ctx) => {
+        const r = exhaust.result();
+        const out = await exhaust.outcome(ctx.serverUrl);
+        if (out === null) return [check('fund exhaustion phase ran', false, 'the second phase never injected')];
         return [
-          check('every crowd long liquidated and flat', out.liquidated === crowd.longs.length && out.flat === crowd.longs.length, `${out.liquidated}/${crowd.longs.length} liquidated, ${out.flat} flat`),
-          check('ADL took what the book and the fund could not', out.adlFills > 0 && out.liquidationFilledLots + out.adlLots === lots,
-            `${out.adlFills} ADL fills / ${out.adlLots} lots (whale received ${out.whaleAdlFills}), ${out.liquidationFilledLots} lots in the book, of ${lots}; fund ${before.fund} → ${fund} USDT`),
+          check('phase 1 filled the insurance fund', r.fundBefore > 0, `insurance fund ${r.fundBefore} USDT before the gap`),
+          check('the gap drew the fund down, never below 0', r.fundAfter < r.fundBefore && r.fundAfter >= 0,
+            `insurance fund ${r.fundBefore} → ${r.fundAfter} USDT (${((1 - r.fundAfter / r.fundBefore) * 100).toFixed(1)} % used); first long bankrupt at ${r.bankruptcyPrice}, bid ${r.bidQty} at ${r.bidPrice}`),
+          check('every long closed, ADL took what the book and the fund could not', out.liquidated === 3 && out.flat === 3 && out.adlFills > 0 && out.liquidationFilledLots + out.adlLots === r.crowdLots,
+            `${out.liquidated}/3 liquidated, ${out.liquidationFilledLots} lots in the book, ${out.adlLots} lots by ADL (${out.adlFills} fills) of ${r.crowdLots}`),
         ];
       });
   },

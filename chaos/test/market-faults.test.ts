@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crowdOutcome, prepareCrowd } from '../market/crowd.ts';
 import { flashCrashFault } from '../market/flash-crash.ts';
+import { fundExhaustionFault } from '../market/fund-exhaustion.ts';
 import { indexShockFault, setIndex } from '../market/index-shock.ts';
 import { staleOracleFault, startIndexWalk } from '../market/stale-oracle.ts';
 import { seededRng } from '../fault.ts';
@@ -86,6 +87,27 @@ describe('market faults (e2e)', () => {
     expect(out.whalePositionLots - whaleBefore.whalePositionLots).toBeGreaterThan(0);
     expect(out.whalePositionLots - whaleBefore.whalePositionLots).toBeLessThanOrEqual(out.adlLots);
     expect(ledgerProblem(after)).toBe('');
+  }, 90_000);
+
+  it('insurance fund exhaustion: one bid priced to use 98 % of the fund, the gap drains the fund, the rest is ADL', async () => {
+    const url = ts.server.url;
+    const token = ts.server.adminToken;
+    await setIndex({ serverUrl: url, adminToken: token }, 'BTCUSDT', '50000');
+    const fault = fundExhaustionFault({ symbol: 'BTCUSDT', longs: 3, depositUsdt: 5000, leverage: 30, gapPct: -20 });
+    const ctx = testContext(ts.server, 21);
+    await fault.inject(ctx);
+    await fault.clear(ctx);
+    const r = fault.result();
+    const out = r.outcome!;
+    console.log(`fund exhaustion: first long bankrupt at ${r.bankruptcyPrice}, bid ${r.bidQty} at ${r.bidPrice}; insurance fund ${r.fundBefore} → ${r.fundAfter}; `
+      + `${out.liquidated}/3 liquidated, ${out.liquidationFilledLots} lots in the book, ${out.adlLots} by ADL (${out.adlFills} fills) of ${r.crowdLots}`);
+    expect(r.fundBefore).toBeGreaterThan(0); // from the index-shock test's liquidation fees
+    expect(r.fundAfter).toBeLessThan(r.fundBefore * 0.1);
+    expect(r.fundAfter).toBeGreaterThanOrEqual(0);
+    expect(out.liquidated).toBe(3);
+    expect(out.adlFills).toBeGreaterThan(0);
+    expect(out.liquidationFilledLots + out.adlLots).toBe(r.crowdLots);
+    expect(ledgerProblem(await adminTotals(url, token))).toBe('');
   }, 90_000);
 
   it('flash crash by market sweeps: last price falls, mark stays with the index, nobody is liquidated', async () => {
