@@ -17,7 +17,7 @@ import { randomKey } from './auth.ts';
 import { loadServeConfig } from './serve-config.ts';
 import { startGateway } from './server.ts';
 import type { GatewayHandle } from './server.ts';
-import { InProcessHost } from '../host/in-process-host.ts';
+import { InProcessHost, CLOCK_TICK_MS_DEFAULT } from '../host/in-process-host.ts';
 import { WorkerHost } from '../host/worker-host.ts';
 import type { ExchangeHost } from '../host/host.ts';
 import type { GatewayChaos } from '../host/chaos-io.ts';
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     host = new InProcessHost(cfg.engine, { queueMax: cfg.queueMax, batchMax: cfg.batchMax, clock: { now: Date.now, tickMs: cfg.clockTickMs }, projections: cfg.projections });
     durability = 'WARNING: --in-process: no journal, nothing is durable; every restart starts empty';
   } else {
-    const wh = await WorkerHost.start({ config: cfg.engine, dataDir, policy, pendingMax: cfg.queueMax, clockTickMs: cfg.clockTickMs, snapshotEveryMs: 60_000, projections: cfg.projections, chaos: values.chaos });
+    const wh = await WorkerHost.start({ config: cfg.engine, dataDir, policy, pendingMax: cfg.queueMax, clockTickMs: cfg.clockTickMs ?? CLOCK_TICK_MS_DEFAULT, snapshotEveryMs: 60_000, projections: cfg.projections, chaos: values.chaos });
     if (values.chaos) chaos = { disk: (op, plan) => wh.chaosDisk(op, plan) };
     if (wh.recoveryLine !== '') console.log(wh.recoveryLine);
     console.log(`recovered to seq ${wh.recoveredSeq}, state hash ${wh.recoveredStateHash}`);
