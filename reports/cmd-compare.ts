@@ -31,6 +31,9 @@ options:
   --tolerance KEY=VALUE  tolerance for a figure (% or pp; KEY may use *, e.g. 'stage.*.p99=80';
                          VALUE 'off' = report but never gate); repeatable, later wins
   --tolerances FILE      JSON object {"KEY": VALUE, ...}, applied before --tolerance
+  --valid-only           leave out runs whose load generator could not keep its schedule
+                         (GENERATOR INVALID: their latencies describe the generator); a side
+                         left with no run is an error
   --json                 the comparison as JSON on stdout
   --markdown             a Markdown table (for a CI step summary, e.g. >> $GITHUB_STEP_SUMMARY)
 
@@ -123,7 +126,7 @@ async function compareCommand(args: string[]): Promise<number> {
       options: {
         baseline: { type: 'string', multiple: true }, run: { type: 'string', multiple: true },
         tolerance: { type: 'string', multiple: true }, tolerances: { type: 'string' },
-        json: { type: 'boolean' }, markdown: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        json: { type: 'boolean' }, markdown: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, 'valid-only': { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -149,14 +152,26 @@ async function compareCommand(args: string[]): Promise<number> {
     delete tolerances[k]; // re-insert so a later --tolerance wins over a file's glob
     tolerances[k] = v;
   }
-  const baseline = await Promise.all((await expandSide(baseArgs, 'baseline')).map(loadRun));
-  const run = await Promise.all((await expandSide(runArgs, 'run')).map(loadRun));
+  let baseline = await Promise.all((await expandSide(baseArgs, 'baseline')).map(loadRun));
+  let run = await Promise.all((await expandSide(runArgs, 'run')).map(loadRun));
+  const dropped: string[] = [];
+  if (values['valid-only'] === true) {
+    const keep = (rs: RunResult[], side: string): RunResult[] => {
+      const valid = rs.filter((r) => r.valid);
+      for (const r of rs) if (!r.valid) dropped.push(r.id);
+      if (valid.length === 0) throw new InputError(`--valid-only: no valid run on the ${side} side (${rs.length} GENERATOR INVALID: ${rs.map((r) => r.id).join(', ')})`);
+      return valid;
+    };
+    baseline = keep(baseline, 'baseline');
+    run = keep(run, 'run');
+  }
   const known = figureSpecs([...baseline, ...run]).map((s) => s.key);
   for (const k of Object.keys(tolerances)) {
     const re = new RegExp(`^${k.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
     if (!known.some((key) => re.test(key))) throw new InputError(`tolerance for unknown figure ${JSON.stringify(k)} (figures: ${known.join(', ')})`);
   }
   const c = compareRuns(baseline, run, { tolerances });
+  if (dropped.length > 0) c.notes.unshift(`--valid-only left out ${dropped.length} GENERATOR INVALID run(s): ${dropped.join(', ')}`);
   if (values.json === true) process.stdout.write(`${JSON.stringify(toJson(c), null, 1)}\n`);
   else if (values.markdown === true) process.stdout.write(formatMarkdown(c));
   else process.stdout.write(formatText(c));

@@ -168,6 +168,18 @@ describe('perpx compare (command)', () => {
     expect(await run(join(dir, 'base-1'), join(dir, 'slow'), '--tolerances', f, '--tolerance', 'corrected.p99=20')).toBe(1);
   });
 
+  it('--valid-only leaves generator-invalid runs out (and fails when a side has none left)', async () => {
+    save('invalid-slow', variant('invalid-slow', (r) => { r.valid = false; r.invalidReasons = ['schedule lag p99 90 ms exceeds 5 ms']; r.latency.corrected.p99Ms *= 3; }));
+    const runs = `${join(dir, 'same')},${join(dir, 'invalid-slow')}`;
+    expect(await run(join(dir, 'base-1'), runs, '--json')).toBe(1); // the invalid run drags the median up
+    expect(await run(join(dir, 'base-1'), runs, '--valid-only', '--json')).toBe(0);
+    const j = JSON.parse(out) as { run: { ids: string[] }; notes: string[] };
+    expect(j.run.ids).toEqual(['same']);
+    expect(j.notes[0]).toBe('--valid-only left out 1 GENERATOR INVALID run(s): invalid-slow');
+    expect(await run(join(dir, 'base-1'), join(dir, 'invalid-slow'), '--valid-only')).toBe(1);
+    expect(err).toMatch(/^perpx compare: --valid-only: no valid run on the run side \(1 GENERATOR INVALID: invalid-slow\)\n$/);
+  });
+
   it('bad input: one line on stderr and exit 1', async () => {
     writeFileSync(join(dir, 'other.json'), JSON.stringify({ schema: 'something/2' }));
     writeFileSync(join(dir, 'broken.json'), '{ not json');
