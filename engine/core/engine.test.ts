@@ -333,6 +333,30 @@ describe('engine examples', () => {
     e.validate();
   });
 
+  it('conditional orders with the same trigger fire in order id order, live and after snapshot/restore', () => {
+    // Regression for `perpx sim --seed 66 --steps 4649` (advanceTime: same events, other order):
+    // trigger heaps broke ties by pool slot, and restore() hands out slots in id order, so after
+    // a restart two stops at the same price fired the other way round.
+    const e = new Engine(testConfig());
+    for (const c of setupCommands()) e.apply(c);
+    const stop = (a: number): Command => ({ type: 'place', accountId: a, symbolId: 0, side: 'SELL', orderType: 'STOP_MARKET', tif: 'GTC', priceTicks: 0, qtyLots: 10, reduceOnly: false, clientOrderId: '', stpMode: 'NONE', triggerPriceTicks: 19_900, workingType: 'MARK_PRICE' });
+    const idOf = (events: EngineEvent[]) => (events.find((x) => x.type === 'order') as { orderId: number }).orderId;
+    const x = idOf(e.apply(stop(0))); // slot 0
+    const y = idOf(e.apply(stop(0))); // slot 1
+    e.apply({ type: 'cancel', accountId: 0, symbolId: 0, orderId: x, clientOrderId: '' });
+    const z = idOf(e.apply(stop(1))); // slot 0 again: the later order has the lower slot
+    const restored = new Engine(testConfig());
+    restored.restore(e.snapshot());
+
+    const drop: Command = { type: 'setIndexPrice', symbolId: 0, priceTicks: 19_000 };
+    const live = e.apply(drop);
+    const again = restored.apply(drop);
+    const fired = live.filter((ev) => ev.type === 'order' && ev.execType === 'NEW').map((ev) => (ev as { orderId: number }).orderId);
+    expect(fired).toEqual([y, z]); // the older order first
+    expect(JSON.stringify(again)).toBe(JSON.stringify(live));
+    expect(restored.stateHash()).toBe(e.stateHash());
+  });
+
   it('rejects overflowing and malformed input with a code, never an exception', () => {
     const e = new Engine(testConfig());
     for (const c of setupCommands()) e.apply(c);

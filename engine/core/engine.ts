@@ -199,8 +199,11 @@ export class Engine implements StateMachine<Command>, BookListener {
     this.longLiq = this.symbols.map(() => new IndexedHeap(maxAcc, 'max'));
     this.shortLiq = this.symbols.map(() => new IndexedHeap(maxAcc, 'min'));
     const condCap = Math.max(1, this.spec.maxConditionalOrders);
-    this.trigUp = this.symbols.map(() => [new IndexedHeap(condCap, 'min'), new IndexedHeap(condCap, 'min')]);
-    this.trigDown = this.symbols.map(() => [new IndexedHeap(condCap, 'max'), new IndexedHeap(condCap, 'max')]);
+    // Equal triggers fire by order id (older first), not by pool slot: slots differ after
+    // restore(). The tie view shares memory with the order table: heap id k ↔ slot condBase + k.
+    const condIds = this.spec.maxConditionalOrders > 0 ? this.orders.id.subarray(this.condBase, this.condBase + condCap) : null;
+    this.trigUp = this.symbols.map(() => [new IndexedHeap(condCap, 'min', condIds), new IndexedHeap(condCap, 'min', condIds)]);
+    this.trigDown = this.symbols.map(() => [new IndexedHeap(condCap, 'max', condIds), new IndexedHeap(condCap, 'max', condIds)]);
     this.dirty = new Int32Array(maxAcc);
     this.dirtyFlag = new Uint8Array(maxAcc);
     this.markMoved = this.symbols.map(() => false);

@@ -1,7 +1,9 @@
 // An indexed binary heap of small integer ids (accounts, order slots) keyed by a number,
-// with O(log n) insert/update/remove by id. Ordering is total — (key, id) — so the pop
+// with O(log n) insert/update/remove by id. Ordering is total — (key, tie, id) — so the pop
 // sequence depends only on the set of entries, never on insertion history: a heap rebuilt
 // from a snapshot pops in the same order as the live one (determinism across restore).
+// When ids are pool slots (which restore() hands out afresh), pass `tie`: a stable value
+// per id (e.g. a view on the order ids), so equal keys pop by it, not by slot.
 
 export class IndexedHeap {
   /** +1: smallest key first; -1: largest key first. */
@@ -9,10 +11,14 @@ export class IndexedHeap {
   private readonly heap: Int32Array;
   private readonly pos: Int32Array; // id → index in heap, -1 if absent
   private readonly key: Float64Array;
+  private readonly tie: Float64Array | null;
   private n = 0;
 
-  constructor(capacity: number, direction: 'min' | 'max') {
+  /** tie: optional secondary key per id (ascending among equal keys in both directions), read live. */
+  constructor(capacity: number, direction: 'min' | 'max', tie: Float64Array | null = null) {
+    if (tie !== null && tie.length < capacity) throw new Error(`heap tie array holds ${tie.length} < capacity ${capacity}`);
     this.dir = direction === 'min' ? 1 : -1;
+    this.tie = tie;
     this.heap = new Int32Array(capacity);
     this.pos = new Int32Array(capacity).fill(-1);
     this.key = new Float64Array(capacity);
@@ -62,11 +68,17 @@ export class IndexedHeap {
     return id;
   }
 
-  // a strictly before b (by key then id) in pop order
+  // a strictly before b (by key, then tie, then id) in pop order
   private less(a: number, b: number): boolean {
     const ka = this.key[a]!;
     const kb = this.key[b]!;
     if (ka !== kb) return (ka < kb) === (this.dir === 1);
+    const tie = this.tie;
+    if (tie !== null) {
+      const ta = tie[a]!;
+      const tb = tie[b]!;
+      if (ta !== tb) return ta < tb;
+    }
     return a < b;
   }
 
