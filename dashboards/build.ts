@@ -55,7 +55,7 @@ export const DASHBOARDS: DashboardSpec[] = [
       {
         row: 'RED per route',
         panels: [
-          { title: 'Requests per second by route', description: 'Answered requests (REST and WebSocket API) per route template.', unit: 'reqps', stack: true,
+          { title: 'Requests per second by route', description: 'Answered REST requests per route template. (WebSocket API orders are not counted here yet: the WS API records no request metrics; see the WebSocket row.)', unit: 'reqps', stack: true,
             targets: [q(`sum by (method, route) (rate(perpx_http_requests_total{${SEL},route=~"$route"}[${RI}]))`, '{{method}} {{route}}')] },
           { title: 'Errors per second by route and status', description: 'Non-2xx answers. 400 on DELETE /fapi/v1/order is usually -2011 (the order already filled): business rejections, not faults.', unit: 'reqps',
             targets: [q(`sum by (method, route, status) (rate(perpx_http_requests_total{${SEL},route=~"$route",status!~"2.."}[${RI}]))`, '{{method}} {{route}} {{status}}')] },
