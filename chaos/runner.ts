@@ -193,7 +193,7 @@ export async function runExperiment(e: Experiment, o: RunExperimentOptions = {})
         if (thePlan.verify !== undefined) invariants.push(...await thePlan.verify(setupCtx));
         if (e.skipReplayCheck !== true) {
           log('perpx chaos: replay check (running state hash vs a fresh process recovering the journal)');
-          replay = await replayHashCheck(server, log);
+          replay = await replayHashCheck(server, { captureDir: capture.dir, configFile: join(dir, 'server-data-config.json'), logFile: join(dir, 'server.log'), stopCapture: () => capture.stop() });
           invariants.push({ name: 'replay-hash', ok: replay.ok, detail: replay.detail });
         }
         const faultErrors = sched.records.filter((x) => x.error !== null).map((x) => `${x.fault}#${x.index}: ${x.error}`);
@@ -249,7 +249,7 @@ function figures(e: Experiment, im: ImpactSummary, injected: number, planned: nu
   return [
     ['faults injected', `${injected} of ${planned} planned (${e.fault})`],
     ['acknowledged orders lost', String(lost)],
-    ['state hash after recovery = replay hash', replay === null ? 'not checked' : replay.ok ? `yes (seq ${replay.replaySeq}, ${replay.replayHash.slice(0, 16)}…)` : `NO — ${replay.detail}`],
+    ['state hash after recovery = replay hash', replay === null ? 'not checked' : replay.ok ? `yes: running state = offline replay at seq ${replay.runningSeq}; ${replay.recoveriesEqual} of ${replay.recoveries} recoveries = replay` : `NO — ${replay.detail}`],
     ['time to detect (median / max)', `${ms(im.detectMs.median)} / ${ms(im.detectMs.max)} (${im.detectMs.detected} of ${im.windows.length} faults visible to clients)`],
     ['time to recover after clear (median / max)', `${ms(im.recoverMs.median)} / ${ms(im.recoverMs.max)} (${im.recoverMs.recovered} of ${im.windows.length} recovered; SLO: p99 <= ${e.steadyState.p99Ms} ms, failures <= ${((e.steadyState.maxFailRatio ?? 0.001) * 100).toFixed(2)}% per second)`],
     ['outage inject → recovered (median / max)', `${ms(im.outageMs.median)} / ${ms(im.outageMs.max)}`],

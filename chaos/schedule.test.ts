@@ -8,7 +8,7 @@ import { scheduleActions } from './scheduler.ts';
 import { spacedSchedule } from './process/experiments.ts';
 import { sigkillFault } from './process/faults.ts';
 import { checkAckedDurable, placeKey } from './journal-audit.ts';
-import { parseRecoveryLine } from './replay-check.ts';
+import { parseRecoveryLine, recoveriesInLog } from './replay-check.ts';
 import type { HistoryOp } from '../harness/checker.ts';
 
 const shape = (name: string, seed: number, quick: boolean) =>
@@ -79,5 +79,9 @@ describe('recovery line', () => {
   it('parses the seq and hash the server prints at start', () => {
     expect(parseRecoveryLine(['fsync policy: fsync', 'recovered to seq 508, state hash 9e13df49'])).toEqual({ seq: 508, hash: '9e13df49' });
     expect(parseRecoveryLine(['nothing here'])).toBeNull();
+    // The journal's own line wins: serve's summary line may carry the hash after a clock tick.
+    expect(parseRecoveryLine(['recovery: snapshot none (seq 0, 1.0 ms); replayed 7 commands from 1 segment(s) in 0.1 ms; last seq 7; state hash aa11 not checked', 'recovered to seq 7, state hash bb22'])).toEqual({ seq: 7, hash: 'aa11' });
+    const log = 'recovery: x; last seq 0; state hash 00\nrecovered to seq 0, state hash 00\nrecovery: y; last seq 9; state hash 99\nrecovered to seq 9, state hash 98\n';
+    expect(recoveriesInLog(log)).toEqual([{ seq: 0, hash: '00', serveHash: '00' }, { seq: 9, hash: '99', serveHash: '98' }]);
   });
 });
