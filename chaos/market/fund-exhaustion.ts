@@ -9,13 +9,12 @@
 //
 // Needs a fund > 0 first (liquidation fees): run it after an index shock (see experiments.ts).
 
-import { adminTotals, signedOk } from '../signed-rest.ts';
+import { adminTotals, createTrader, signedOk } from '../signed-rest.ts';
 import type { Fault, FaultContext } from '../fault.ts';
 import { crowdOutcome, prepareCrowd } from './crowd.ts';
 import type { Crowd, CrowdOutcome } from './crowd.ts';
 import { indexShockFault } from './index-shock.ts';
 import { lotsOf, priceText, qtyText, symbolSteps } from './symbol.ts';
-import { createTrader } from '../signed-rest.ts';
 
 export interface FundExhaustionOptions {
   symbol: string;
