@@ -26,6 +26,7 @@ import { DEFAULT_RUNS_DIR, runToDirectory } from './run-dir.ts';
 import type { RunToDirectoryResult } from './run-dir.ts';
 import type { Scenario } from './scenario.ts';
 import { compileProfile } from './profile.ts';
+import { startAutoCpuCapture } from './profiling/auto-cpu.ts';
 import type { LiveSink } from '../dashboards/live/server.ts';
 
 const ACCOUNTS = 24;
@@ -47,6 +48,14 @@ export interface CampaignOptions {
   live?: LiveSink;
   log?: (line: string) => void;
   signal?: AbortSignal;
+  /** perpx profile (harness/profiling): extra node flags / environment for the embedded server. */
+  serverNodeArgs?: string[];
+  serverEnv?: Record<string, string>;
+  /** perpx profile heap: called once the accounts exist (before the load) and when the load has finished (before the checker). */
+  beforeLoad?: (server: { url: string; adminToken: string }) => Promise<void>;
+  afterLoad?: (server: { url: string; adminToken: string }, result: RunResult) => Promise<void>;
+  /** CPU profiles around the spike onset, the worst-p99 window kept and linked from the diagnosis (harness/profiling/auto-cpu.ts); default on. */
+  autoCpuProfile?: boolean;
 }
 
 export interface CampaignResult extends RunToDirectoryResult {
@@ -117,6 +126,7 @@ export async function runCampaign(opts: CampaignOptions = {}): Promise<CampaignR
     log(`perpx run: starting an embedded perpx serve (journal in ${join(dir, 'server-data')}, fsync policy ${fsync})`);
     const embedded = await startEmbeddedServer({
       dataDir: join(dir, 'server-data'), logFile: join(dir, 'server.log'), fsync, log,
+      ...(opts.serverNodeArgs === undefined ? {} : { nodeArgs: opts.serverNodeArgs }), ...(opts.serverEnv === undefined ? {} : { env: opts.serverEnv }),
       config: { host: { projections: { historyOrdersPerAccountMax: HISTORY_ORDERS_PER_ACCOUNT, historyOrdersTotalMax: 5_000_000, historyTradesPerAccountMax: 10_000 } } },
     });
     server = { url: embedded.url, adminToken: embedded.adminToken, embedded, stop: () => embedded.stop() };
@@ -132,15 +142,20 @@ export async function runCampaign(opts: CampaignOptions = {}): Promise<CampaignR
     const scraper = startScraper(server.url, server.adminToken, started);
     const metrics = startMetricsScraper(server.url, started, live === undefined ? undefined : (series, tS) => live.serverScrape(series, tS));
     let checkerOk = false;
+    await opts.beforeLoad?.(server);
+    const autoCpu = opts.autoCpuProfile === false ? null : startAutoCpuCapture({ url: server.url, adminToken: server.adminToken, scenario, dir, log });
     const out = await runToDirectory({
       scenario, target: server.url, runsDir, id, history: true,
       ...(opts.signal === undefined ? {} : { signal: opts.signal }),
       ...(opts.onProgress === undefined && live === undefined ? {} : { onProgress: (p: Progress) => { opts.onProgress?.(p); live?.progress(p); } }),
       onStart: (ms) => {
         started.v = ms;
+        autoCpu?.onStart(ms);
         live?.start({ startMs: ms, scenario: scenario.name, target: server.url, durationS: compileProfile(scenario.profile).durationS });
       },
       decorate: async (result: RunResult) => {
+        await autoCpu?.finish(result);
+        await opts.afterLoad?.(server, result);
         const scraped = scraper.stop();
         result.server = { ...(result.server ?? {}), ...metrics.stop() };
         result.notes = [...(result.notes ?? []), `server sequence advanced ${scraped.seq.values.length > 1 ? scraped.seq.values.at(-1)! - scraped.seq.values[0]! : 0} commands during the run`];

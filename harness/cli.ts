@@ -35,6 +35,7 @@ commands:
   sim          deterministic simulation: engine + journal + simulated disk, seeded crashes and disk faults, checked recoveries
   compare      regression gate: every key figure of a run vs a baseline (medians of repeats), exit 1 on a regression
   chaos        seeded fault-injection experiments (crash, pause, network, disk, ...) with checker and replay hash
+  profile      the spike campaign under a profiler (cpu, heap, clinic doctor/flame/heapprofiler), into the report
 `,
   run: `usage: perpx run [options]      (the default campaign; perpx run --help lists its options)
 `,
@@ -277,6 +278,8 @@ export async function main(argv: string[]): Promise<number> {
       return cmdK6(rest);
     case 'sim':
       return (await import('../chaos/sim/cmd-sim.ts')).cmdSim(rest);
+    case 'profile':
+      return (await import('./profiling/cmd-profile.ts')).cmdProfile(rest);
     default:
       throw new UsageError(`unknown command ${JSON.stringify(cmd)} (try perpx --help)`);
   }

@@ -23,6 +23,8 @@ summary.md, results.json, history.ndjson and reports/runs/latest.
   --admin-token TOKEN   the server's PERPX_ADMIN_TOKEN (accounts are created through /admin/v1)
   --runs-dir DIR        where run directories go (default reports/runs)
   --id ID               run id (default: timestamp + scenario name)
+  --no-cpu-profile      do not capture the automatic CPU profile of the worst latency window
+                        (2 s windows from the spike onset; harness/profiling/README.md)
   --metrics-port N      serve the load generator's health as Prometheus metrics on 127.0.0.1:N
                         during the run (dashboards/: job perpx-loadgen, default port there 9465)
   --live                serve a live page on 127.0.0.1 while the run goes on (URL printed):
@@ -46,7 +48,7 @@ export async function cmdRun(args: string[]): Promise<number> {
     ({ values } = parseArgs({ args, options: {
       quick: { type: 'boolean' }, fsync: { type: 'string' }, target: { type: 'string' }, 'admin-token': { type: 'string' },
       'runs-dir': { type: 'string' }, id: { type: 'string' }, help: { type: 'boolean', short: 'h' }, 'metrics-port': { type: 'string' },
-      live: { type: 'boolean' }, 'live-port': { type: 'string' }, 'live-hold': { type: 'boolean' },
+      live: { type: 'boolean' }, 'no-cpu-profile': { type: 'boolean' }, 'live-port': { type: 'string' }, 'live-hold': { type: 'boolean' },
     }, strict: true }));
   } catch (e) {
     process.stderr.write(`perpx run: ${(e as Error).message.split('\n')[0]}\n`);
@@ -96,6 +98,7 @@ export async function cmdRun(args: string[]): Promise<number> {
   process.once('SIGINT', onSigint);
   const r = await runCampaign({
     quick: values.quick === true,
+    ...(values['no-cpu-profile'] === true ? { autoCpuProfile: false } : {}),
     ...(live === null ? {} : { live }),
     signal: abort.signal,
     onProgress: (p) => { exporter?.onProgress(p); process.stderr.write(`${line(p)}\n`); },

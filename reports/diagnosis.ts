@@ -7,6 +7,7 @@
 import type { RunResult, Finding, TimeSeries } from '../harness/result.ts';
 import type { Saturation } from './knee.ts';
 import { formatThresholdValue } from '../harness/thresholds.ts';
+import { runtimeFindings } from './runtime-doctor.ts';
 
 export interface StageAtPeak {
   tS: number;
@@ -92,6 +93,8 @@ export function computeFindings(r: RunResult, saturation: Saturation): Finding[]
   if (badChecks.length > 0) {
     out.push({ severity: 'critical', title: `checker found ${badChecks.length} violated invariant(s)`, detail: badChecks.map((c) => `${c.name}: ${c.detail ?? ''}`).join('; ') });
   }
+  // clinic doctor's rules on the scraped runtime series (event loop, GC, ELU, CPU vs latency).
+  out.push(...runtimeFindings(r));
   const stage = stageAtPeak(r);
   if (stage !== null) {
     const top = stage.stages[0]!;

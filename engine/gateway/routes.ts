@@ -4,6 +4,7 @@
 
 import type { Ctx, Route, RouteKind } from './context.ts';
 import * as acct from './handlers-account.ts';
+import * as prof from './admin-profile.ts';
 import * as mkt from './handlers-market.ts';
 import * as trade from './handlers-trade.ts';
 import { chaosRoutes } from './handlers-chaos.ts';
@@ -90,6 +91,9 @@ export function buildRoutes(adminEnabled: boolean, chaos: GatewayChaos | null = 
       route('POST', `${A}/time`, 'admin', acct.adminTime, { weight: 0 }),
       route('GET', `${A}/totals`, 'admin', acct.adminTotals, { weight: 0 }),
       route('GET', `${A}/stateHash`, 'admin', acct.adminStateHash, { weight: 0 }),
+      // On-demand CPU profiles / heap snapshots of every thread (harness/profiling).
+      route('POST', `${A}/profile/cpu`, 'admin', prof.adminCpuProfile, { weight: 0 }),
+      route('POST', `${A}/profile/heapSnapshot`, 'admin', prof.adminHeapSnapshot, { weight: 0 }),
     );
     // perpx serve --chaos only: fault hooks under /admin/v1/chaos (handlers-chaos.ts).
     if (chaos !== null) list.push(...chaosRoutes(chaos));

@@ -1,0 +1,36 @@
+// perpx profile cpu --quick end to end: the spike campaign against a server under
+// node --cpu-prof; every thread's .cpuprofile has samples and the report lists its top
+// functions and draws its flame graph.
+
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runProfile } from '../profile-run.ts';
+import type { CpuProfile } from '../cpuprofile.ts';
+import { escapeXml } from '../../../reports/svg.ts';
+
+const runsDir = mkdtempSync(join(tmpdir(), 'perpx-profile-cpu-'));
+afterAll(() => rmSync(runsDir, { recursive: true, force: true }));
+
+describe('perpx profile cpu --quick', () => {
+  it('writes a .cpuprofile with samples per thread (gateway and engine) and a report section with their top functions', async () => {
+    const r = await runProfile({ kind: 'cpu', quick: true, runsDir, id: 'cpu', log: () => {} });
+    expect(r.ok).toBe(true);
+    const spike = r.profiling.cpu![0]!;
+    expect(spike.label).toBe('spike');
+    expect(spike.threads.map((t) => t.thread).sort()).toEqual(['engine', 'gateway-0']);
+    const html = readFileSync(r.reportHtml, 'utf8');
+    for (const t of spike.threads) {
+      const p = JSON.parse(readFileSync(join(r.dir, t.file), 'utf8')) as CpuProfile;
+      expect(p.samples.length, t.file).toBeGreaterThan(100);
+      expect(t.samples, `${t.thread} samples in the spike window`).toBeGreaterThan(0);
+      expect(t.top.length).toBeGreaterThan(3);
+      for (const f of t.top.slice(0, 3)) expect(html).toContain(`<td>${escapeXml(f.name)}</td>`);
+    }
+    // The engine thread ran the engine.
+    expect(JSON.stringify(spike.threads.find((t) => t.thread === 'engine')!.flame)).toContain('engine.ts');
+    expect(html.match(/<svg class="chart flame"/g)?.length).toBe(2);
+    expect(html).toContain('CPU: spike');
+  }, 300_000);
+});
