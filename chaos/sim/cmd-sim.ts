@@ -6,7 +6,7 @@ import { randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { FAULT_KINDS } from './faults.ts';
 import { isPlantedBug, PLANTED_BUGS, type PlantedBug } from './planted-bugs.ts';
-import { runSimulation, STEPS_MAX, WORKAROUNDS, type SimOptions, type SimRun, type SimSummary, type Workaround } from './simulator.ts';
+import { runSimulation, STEPS_MAX, type SimOptions, type SimRun, type SimSummary } from './simulator.ts';
 
 export const SIM_STEPS_DEFAULT = 10_000;
 
@@ -24,7 +24,6 @@ options:
   --steps M          steps to run, 0..${STEPS_MAX} (default ${SIM_STEPS_DEFAULT})
   --fault-rate P     probability that a step is a fault, 0..1 (default: drawn from the seed)
   --plant-bug NAME   plant a bug the checker must find: ${PLANTED_BUGS.join(', ')}
-  --workaround NAME  emulate the fix of a reported bug to explore past it: ${WORKAROUNDS.join(', ')}
   --json             print the report as one JSON object
   --quiet            no progress lines on stderr
 
@@ -53,7 +52,6 @@ function parseOptions(args: string[]): { options: SimOptions; json: boolean; qui
         steps: { type: 'string' },
         'fault-rate': { type: 'string' },
         'plant-bug': { type: 'string' },
-        workaround: { type: 'string', multiple: true },
         json: { type: 'boolean' },
         quiet: { type: 'boolean' },
       },
@@ -77,13 +75,8 @@ function parseOptions(args: string[]): { options: SimOptions; json: boolean; qui
     if (!isPlantedBug(v['plant-bug'])) throw new UsageError(`--plant-bug must be one of ${PLANTED_BUGS.join(', ')}, got ${JSON.stringify(v['plant-bug'])}`);
     plantBug = v['plant-bug'];
   }
-  const workarounds: Workaround[] = [];
-  for (const w of v.workaround ?? []) {
-    if (!(WORKAROUNDS as readonly string[]).includes(w)) throw new UsageError(`--workaround must be one of ${WORKAROUNDS.join(', ')}, got ${JSON.stringify(w)}`);
-    workarounds.push(w as Workaround);
-  }
   return {
-    options: { seed, steps, faultProbability, plantBug, workarounds },
+    options: { seed, steps, faultProbability, plantBug },
     json: v.json === true,
     quiet: v.quiet === true,
     help: v.help === true,
@@ -96,7 +89,6 @@ export function replayCommand(options: SimOptions, summary: SimSummary): string 
   const parts = [`perpx sim --seed ${options.seed} --steps ${steps}`];
   if (options.faultProbability !== undefined) parts.push(`--fault-rate ${options.faultProbability}`);
   if (options.plantBug) parts.push(`--plant-bug ${options.plantBug}`);
-  for (const w of options.workarounds ?? []) parts.push(`--workaround ${w}`);
   return parts.join(' ');
 }
 

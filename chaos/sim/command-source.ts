@@ -14,32 +14,23 @@ const CHUNK = 1024;
 /** Stream ids 1000+ of deriveSeed are reserved for intent chunks. */
 const CHUNK_STREAM_BASE = 1000;
 
-/** Rewrites (or drops, with null) an intent; used by workarounds that steer around known bugs. */
-export type IntentFilter = (intent: Intent) => Intent | null;
-
 export class CommandSource {
   private readonly seed: number;
-  private readonly filter: IntentFilter | null;
   private chunk: Intent[] = [];
   private chunkIndex = 0;
   private next = 0;
 
-  constructor(seed: number, filter: IntentFilter | null = null) {
+  constructor(seed: number) {
     this.seed = seed;
-    this.filter = filter;
   }
 
   nextIntent(): Intent {
-    for (;;) {
-      if (this.next >= this.chunk.length) {
-        const chunkSeed = deriveSeed(this.seed, CHUNK_STREAM_BASE + this.chunkIndex++) | 0;
-        this.chunk = fc.sample(intentArb, { seed: chunkSeed, numRuns: CHUNK });
-        this.next = 0;
-      }
-      const intent = this.chunk[this.next++]!;
-      const kept = this.filter === null ? intent : this.filter(intent);
-      if (kept !== null) return kept;
+    if (this.next >= this.chunk.length) {
+      const chunkSeed = deriveSeed(this.seed, CHUNK_STREAM_BASE + this.chunkIndex++) | 0;
+      this.chunk = fc.sample(intentArb, { seed: chunkSeed, numRuns: CHUNK });
+      this.next = 0;
     }
+    return this.chunk[this.next++]!;
   }
 
   /** The next command, resolved against `view` (the engine that will apply it). */

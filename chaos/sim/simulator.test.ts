@@ -13,10 +13,6 @@ import { runSimulation, type SimOptions } from './simulator.ts';
 const deep = process.env.PERPX_DEEP === '1';
 const SEEDS = deep ? 40 : 5;
 const STEPS = deep ? 3000 : 250;
-/** Past the journal's known recovery gap (README: findings), so the other checks get exercised. */
-const PAST_KNOWN_JOURNAL_BUG = ['sync-recovered-tail'] as const;
-/** Past all three known bugs: random seeds would otherwise hit the engine ones now and then. */
-const PAST_KNOWN_BUGS = ['sync-recovered-tail', 'no-conditional-orders', 'no-fok-orders'] as const;
 
 async function simulate(options: SimOptions) {
   const run = await runSimulation(options);
@@ -27,7 +23,7 @@ describe('perpx sim', () => {
   it(`${SEEDS} random seeds × ${STEPS} steps at a 5% fault rate: no violation`, async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: 0xffffffff }), async (seed) => {
-        const { run, replay } = await simulate({ seed, steps: STEPS, faultProbability: 0.05, workarounds: PAST_KNOWN_BUGS });
+        const { run, replay } = await simulate({ seed, steps: STEPS, faultProbability: 0.05 });
         expect(run.summary.violation, `${replay}\n${formatSummary(run.summary, replay)}`).toBeNull();
         // The run did what it claims: it ran every step, faulted and recovered, and checked the end state.
         expect(run.summary.stepsRun).toBe(STEPS);
@@ -40,7 +36,7 @@ describe('perpx sim', () => {
   }, 120_000);
 
   it('the same seed gives the same run: summary and final state hash, twice', async () => {
-    const options: SimOptions = { seed: 424242, steps: 400, faultProbability: 0.05, workarounds: PAST_KNOWN_JOURNAL_BUG };
+    const options: SimOptions = { seed: 424242, steps: 400, faultProbability: 0.05 };
     const a = await runSimulation(options);
     const b = await runSimulation(options);
     expect(a.summary.violation).toBeNull();
@@ -59,54 +55,42 @@ describe('perpx sim', () => {
 
   for (const bug of PLANTED_BUGS) {
     it(`finds the planted bug ${bug}, names seed and step, and the replay line reproduces it`, async () => {
-      const options: SimOptions = { seed: 7, steps: 3000, faultProbability: 0.05, plantBug: bug, workarounds: PAST_KNOWN_JOURNAL_BUG };
+      const options: SimOptions = { seed: 7, steps: 3000, faultProbability: 0.05, plantBug: bug };
       const { run, replay } = await simulate(options);
       const v = run.summary.violation;
       expect(v, `planted bug ${bug} not found in 3000 steps of seed 7`).not.toBeNull();
       expect(v!.reason).toMatch(expectedReason[bug]);
       const text = formatSummary(run.summary, replay);
       expect(text).toContain(`VIOLATION seed 7 step ${v!.step}: ${v!.reason}`);
-      expect(replay).toBe(`perpx sim --seed 7 --steps ${v!.step} --fault-rate 0.05 --plant-bug ${bug} --workaround sync-recovered-tail`);
+      expect(replay).toBe(`perpx sim --seed 7 --steps ${v!.step} --fault-rate 0.05 --plant-bug ${bug}`);
       // Replaying with --steps = the violation step reproduces the same violation exactly.
       const again = await runSimulation({ ...options, steps: v!.step });
       expect(again.summary.violation).toEqual(v);
     }, 60_000);
   }
 
-  // Real bugs the simulator found (README: findings), fixed in engine/journal and engine/core
-  // (each with a focused test beside the code). The schedules that found them must run clean.
-  it('regression: a power loss after a process-crash recovery leaves no seq gap (seed 3, step 515; no workaround)', async () => {
-    const run = await runSimulation({ seed: 3, steps: 600, faultProbability: 0.01 });
-    expect(run.summary.violation, replayCommand({ seed: 3, steps: 600, faultProbability: 0.01 }, run.summary)).toBeNull();
-    expect(run.summary.stepsRun).toBe(600);
-    // The schedule still has what exposed the gap: a process crash, then a power loss.
-    expect(run.summary.faults['process-crash']).toBeGreaterThanOrEqual(1);
-    expect(run.summary.faults['power-loss']).toBeGreaterThanOrEqual(1);
-    // Recovery now fsyncs what it replayed, so a later power loss cannot take it back.
-    expect(run.summary.recoveredThenLost).toBe(0);
-  }, 60_000);
-
-  it('regression: a liquidation cancelling a just-triggered conditional order keeps the open-order lists intact (seed 2, step 7378)', async () => {
-    const options: SimOptions = { seed: 2, steps: 7400, faultProbability: 0, validateEvery: 0, fullReplays: false };
-    const run = await runSimulation(options);
-    expect(run.summary.violation, replayCommand(options, run.summary)).toBeNull();
-    expect(run.summary.stepsRun).toBe(7400);
-  }, 60_000);
-
-  it('regression: after a restart a FOK order gets the same answer as before it (seed 118, step 965)', async () => {
-    // Same schedule as when it was found (with the journal workaround, which the fix makes redundant).
-    const options: SimOptions = { seed: 118, steps: 965, faultProbability: 0.02, workarounds: PAST_KNOWN_JOURNAL_BUG };
-    const run = await runSimulation(options);
-    expect(run.summary.violation, replayCommand(options, run.summary)).toBeNull();
-    expect(run.summary.stepsRun).toBe(965);
-  }, 60_000);
+  // The schedules that found real bugs (README: findings), kept as regressions: each failed
+  // with a violation before its fix and must run clean after it.
+  const foundBugs: { what: string; options: SimOptions; failedAt: string }[] = [
+    { what: 'journal: recovery fsyncs the replayed tail', options: { seed: 3, steps: 600, faultProbability: 0.01 }, failedAt: 'step 515: seq gap between segments after a power loss' },
+    { what: 'engine: liquidation takes a just-triggered conditional off the trigger queue', options: { seed: 2, steps: 7400, faultProbability: 0 }, failedAt: 'step 7378: open-order list of account 3 corrupted' },
+    { what: 'engine: liquidation + trigger, with faults', options: { seed: 15, steps: 205, faultProbability: 0.05 }, failedAt: 'step 205: open-order list of account 3 corrupted' },
+    { what: 'engine: FOK pre-check sets the matching context', options: { seed: 118, steps: 965, faultProbability: 0.02 }, failedAt: 'step 965 (with the journal fix emulated): FOK result differs after a restart' },
+  ];
+  for (const { what, options, failedAt } of foundBugs) {
+    it(`regression (${what}): perpx sim --seed ${options.seed} --steps ${options.steps} --fault-rate ${options.faultProbability} runs clean (failed at ${failedAt})`, async () => {
+      const { run, replay } = await simulate(options);
+      expect(run.summary.violation, `${replay}\n${formatSummary(run.summary, replay)}`).toBeNull();
+      expect(run.summary.stepsRun).toBe(options.steps);
+    }, 60_000);
+  }
 });
 
 describe('perpx sim command line', () => {
   afterEach(() => vi.restoreAllMocks());
 
   it('bad input: one line on stderr, exit 1, nothing run', async () => {
-    for (const args of [['--seed', 'x'], ['--steps', '-1'], ['--fault-rate', '2'], ['--plant-bug', 'nope'], ['--workaround', 'nope'], ['--bogus'], ['extra']]) {
+    for (const args of [['--seed', 'x'], ['--steps', '-1'], ['--fault-rate', '2'], ['--plant-bug', 'nope'], ['--workaround', 'x'], ['--bogus'], ['extra']]) {
       const lines: string[] = [];
       vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (lines.push(String(chunk)), true));
       const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
@@ -122,12 +106,12 @@ describe('perpx sim command line', () => {
     const chunks: string[] = [];
     vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (chunks.push(String(chunk)), true));
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    expect(await cmdSim(['--seed', '11', '--steps', '50', '--json', '--workaround', 'sync-recovered-tail'])).toBe(0);
+    expect(await cmdSim(['--seed', '11', '--steps', '50', '--json'])).toBe(0);
     const report = JSON.parse(chunks.join('')) as { seed: number; stepsRun: number; violation: unknown; replay: string; timing: { stepsPerS: number } };
     expect(report.seed).toBe(11);
     expect(report.stepsRun).toBe(50);
     expect(report.violation).toBeNull();
-    expect(report.replay).toBe('perpx sim --seed 11 --steps 50 --workaround sync-recovered-tail');
+    expect(report.replay).toBe('perpx sim --seed 11 --steps 50');
     expect(report.timing.stepsPerS).toBeGreaterThan(0);
   });
 });

@@ -26,7 +26,7 @@ import { Journal } from '../../engine/journal/journal.ts';
 import { SimDisk, type CrashOptions } from '../../engine/journal/sim-disk.ts';
 import { binaryCommandCodec } from '../../engine/wire/command-codec.ts';
 import { deriveSeed, Rng } from '../../harness/rng.ts';
-import { CommandSource, type IntentFilter } from './command-source.ts';
+import { CommandSource } from './command-source.ts';
 import { armFault, disarm, FAULT_KINDS, isArmed, pickFault, zeroFaultCounts, type ArmablePlan, type FaultKind } from './faults.ts';
 import { LaggyIO } from './laggy-io.ts';
 import { checkOpenOrderLists } from './order-lists.ts';
@@ -72,29 +72,6 @@ export interface SimOptions {
   readonly validateEvery?: number;
   /** Called every PROGRESS_EVERY_STEPS steps (for a progress line on long runs). */
   readonly onProgress?: (stepsRun: number) => void;
-  /**
-   * Known-bug workarounds, each emulating a fix outside the code under test so a run can get
-   * past a bug already reported (README: findings). None by default: the simulator is faithful.
-   */
-  readonly workarounds?: readonly Workaround[];
-}
-
-export const WORKAROUNDS = ['sync-recovered-tail', 'no-conditional-orders', 'no-fok-orders'] as const;
-export type Workaround = (typeof WORKAROUNDS)[number];
-
-/**
- * Engine-bug workarounds steer the command stream around the trigger instead (README: findings
- * 2 and 3): no stop/take-profit orders; FOK limit orders sent as IOC. Both cut coverage.
- */
-function intentFilter(workarounds: readonly Workaround[]): IntentFilter | null {
-  const noConditional = workarounds.includes('no-conditional-orders');
-  const noFok = workarounds.includes('no-fok-orders');
-  if (!noConditional && !noFok) return null;
-  return (intent) => {
-    if (noConditional && intent.k === 'stop') return null;
-    if (noFok && intent.k === 'limit' && intent.tif === 'FOK') return { ...intent, tif: 'IOC' };
-    return intent;
-  };
 }
 
 export interface SimViolation {
@@ -258,7 +235,7 @@ export class Simulator {
     this.lagRng = new Rng(deriveSeed(options.seed, STREAM_DISK_LAG));
     this.crashRng = new Rng(deriveSeed(options.seed, STREAM_CRASH));
     this.faultyRng = new Rng(deriveSeed(options.seed, STREAM_FAULTY_IO));
-    this.commands = new CommandSource(options.seed, intentFilter(options.workarounds ?? []));
+    this.commands = new CommandSource(options.seed);
     this.shadow = this.createEngine();
     this.onAckBound = (error, seq, result, epoch) => this.onAck(error, seq, result, epoch);
     this.s = {
@@ -487,28 +464,12 @@ export class Simulator {
     } catch (err) {
       this.fail(`recovery after ${reason} failed: ${errorMessage(err)}`);
     }
-    if (this.options.workarounds?.includes('sync-recovered-tail') === true) await this.syncJournalFiles(disk);
     this.journal = journal;
     if (reason === 'start') return;
     this.s.recoveries++;
     if (journal.recovery.snapshotFile !== null) this.s.recoveriesFromSnapshot++;
     if (journal.recovery.truncated !== null) this.s.tornTailsTruncated++;
     this.checkRecovery(reason);
-  }
-
-  /**
-   * Workaround sync-recovered-tail: recovery replays segment bytes that may only be in the page
-   * cache (after a process crash) and opens a new segment after them without fsyncing them; a
-   * later power loss then leaves a seq gap and recovery refuses to start. Emulates the fix
-   * (fsync every segment and the directory before accepting commands) on the raw disk.
-   */
-  private async syncJournalFiles(disk: SimDisk): Promise<void> {
-    for (const name of await disk.list(SIM_DIR)) {
-      const fd = await disk.open(`${SIM_DIR}/${name}`, 'append');
-      await disk.fsync(fd);
-      await disk.close(fd);
-    }
-    await disk.fsyncDir(SIM_DIR);
   }
 
   private checkRecovery(reason: string): void {
