@@ -10,7 +10,7 @@ import type { Command } from './commands.ts';
 import { Engine } from './engine.ts';
 import type { EngineEvent } from './events.ts';
 import { ERR, ERROR_MESSAGES } from './errors.ts';
-import { intentArb, resolveIntent, setupCommands, testConfig } from './test-support.ts';
+import { intentArb, resolveIntent, setupCommands, T0, testConfig } from './test-support.ts';
 import type { Intent } from './test-support.ts';
 
 // 2× the listed runs by default (≈130k commands); 20× with PERPX_DEEP=1.
@@ -355,6 +355,50 @@ describe('engine examples', () => {
     expect(fired).toEqual([y, z]); // the older order first
     expect(JSON.stringify(again)).toBe(JSON.stringify(live));
     expect(restored.stateHash()).toBe(e.stateHash());
+  });
+
+  it('liquidations in one settle run in the same order live and after snapshot/restore (cross-margin accounts)', () => {
+    // Found by reading collectMarkRisk after the sim findings: a mark move marks accounts with
+    // positions in 2+ symbols in the iteration order of a Set, i.e. the order in which they
+    // became multi-symbol; restore() rebuilds it in account order. When one command moves two
+    // marks (advanceTime) and liquidates two such accounts, the order, and so the state, differed.
+    const e = new Engine(testConfig());
+    for (const c of setupCommands()) e.apply(c);
+    const lim = (a: number, s: number, side: 'BUY' | 'SELL', p: number, q: number): Command => ({ type: 'place', accountId: a, symbolId: s, side, orderType: 'LIMIT', tif: 'GTC', priceTicks: p, qtyLots: q, reduceOnly: false, clientOrderId: '', stpMode: 'NONE', triggerPriceTicks: 0, workingType: 'CONTRACT_PRICE' });
+    const ok = (events: EngineEvent[]) => expect(events[0]?.type, JSON.stringify(events[0])).not.toBe('reject');
+    for (const a of [2, 3]) ok(e.apply({ type: 'setLeverage', accountId: a, symbolId: 1, leverage: 75 }));
+    for (const a of [3, 2]) { // account 3 becomes multi-symbol first
+      for (const [s, p, q] of [[0, 20_000, 100], [1, 2_000, 5_000]] as const) {
+        ok(e.apply(lim(0, s, 'SELL', p, q)));
+        ok(e.apply(lim(a, s, 'BUY', p, q)));
+      }
+    }
+    // ETH: last trade 1,850 and a book around 1,855 under an index of 1,900, so the basis samples
+    // of the next advanceTime pull the ETH mark to 1,854; BTC: last trade 20,100, so the BTC mark
+    // (20,002 now) also moves (to 20,000) when the funding term of price1 shrinks with time.
+    ok(e.apply(lim(1, 1, 'BUY', 1_850, 3)));
+    ok(e.apply(lim(0, 1, 'SELL', 1_850, 3)));
+    ok(e.apply(lim(1, 1, 'BUY', 1_849, 20_000)));
+    ok(e.apply(lim(0, 1, 'SELL', 1_860, 10)));
+    ok(e.apply(lim(1, 0, 'BUY', 20_100, 1)));
+    ok(e.apply(lim(0, 0, 'SELL', 20_100, 1)));
+    ok(e.apply({ type: 'setIndexPrice', symbolId: 1, priceTicks: 1_900 }));
+    ok(e.apply({ type: 'setIndexPrice', symbolId: 0, priceTicks: 20_000 }));
+    for (const a of [2, 3]) ok(e.apply({ type: 'withdraw', accountId: a, amountUnits: Math.floor(e.availableUnits(a)) - 1 }));
+    expect([e.isUnderMaintenance(2), e.isUnderMaintenance(3)]).toEqual([false, false]);
+    const restored = new Engine(testConfig());
+    restored.restore(e.snapshot());
+
+    const later: Command = { type: 'advanceTime', timeMs: T0 + 4 * 3_600_000 + 1_000 };
+    const live = e.apply(later);
+    const again = restored.apply(later);
+    expect(e.markets.map((m) => m.markTicks)).toEqual([20_000, 1_854]); // both marks moved
+    const liquidated = (events: EngineEvent[]) => events.filter((x) => x.type === 'liquidation').map((x) => (x as { accountId: number }).accountId);
+    expect(new Set(liquidated(live))).toEqual(new Set([2, 3]));
+    expect(liquidated(again)).toEqual(liquidated(live));
+    expect(JSON.stringify(again)).toBe(JSON.stringify(live));
+    expect(restored.stateHash()).toBe(e.stateHash());
+    e.validate();
   });
 
   it('rejects overflowing and malformed input with a code, never an exception', () => {

@@ -13,6 +13,7 @@ import type { Command, PlaceOrder } from './commands.ts';
 import { compileConfig, RATE_ONE_E8 } from './config.ts';
 import type { EngineConfig, EngineSpec, SymbolSpec } from './config.ts';
 import { ERR, errorMessage } from './errors.ts';
+import { HierBitset } from './bitset.ts';
 import { IndexedHeap } from './heap.ts';
 import { assert, ceilDiv, floorDiv, median3, mulDivCeil, mulDivFloor } from './int.ts';
 import { BUY, OrderBook, SELL, STP_NONE, TIF_FOK, TIF_GTC, TIF_GTX, TIF_IOC } from './orderbook.ts';
@@ -144,7 +145,10 @@ export class Engine implements StateMachine<Command>, BookListener {
   // Risk indexes: accounts by the mark price at which they fall below maintenance margin.
   private readonly longLiq: IndexedHeap[]; // max-heap: fires when mark ≤ key
   private readonly shortLiq: IndexedHeap[]; // min-heap: fires when mark ≥ key
-  private readonly multiSymbol = new Set<number>(); // accounts with positions in ≥ 2 symbols
+  // Accounts with positions in ≥ 2 symbols, iterated in account order: a Set would iterate in
+  // the order they became multi-symbol, which restore() cannot rebuild (liquidation order).
+  private readonly multiSymbol: HierBitset;
+  private multiSymbolCount = 0;
   // Conditional orders by trigger price: [symbol][working: 0 contract, 1 mark].
   private readonly trigUp: IndexedHeap[][]; // min-heap: fires when price ≥ key
   private readonly trigDown: IndexedHeap[][]; // max-heap: fires when price ≤ key
@@ -198,6 +202,7 @@ export class Engine implements StateMachine<Command>, BookListener {
     this.holderPos = this.symbols.map(() => new Int32Array(maxAcc).fill(NIL));
     this.longLiq = this.symbols.map(() => new IndexedHeap(maxAcc, 'max'));
     this.shortLiq = this.symbols.map(() => new IndexedHeap(maxAcc, 'min'));
+    this.multiSymbol = new HierBitset(maxAcc);
     const condCap = Math.max(1, this.spec.maxConditionalOrders);
     // Equal triggers fire by order id (older first), not by pool slot: slots differ after
     // restore(). The tie view shares memory with the order table: heap id k ↔ slot condBase + k.
@@ -770,7 +775,10 @@ export class Engine implements StateMachine<Command>, BookListener {
     this.holderCount[sym] = n + 1;
     const open = this.positionsOpen[a]! + 1;
     this.positionsOpen[a] = open;
-    if (open === 2) this.multiSymbol.add(a);
+    if (open === 2) {
+      this.multiSymbol.set(a);
+      this.multiSymbolCount++;
+    }
   }
 
   private removeHolder(a: number, sym: number): void {
@@ -783,7 +791,10 @@ export class Engine implements StateMachine<Command>, BookListener {
     this.holderCount[sym] = last;
     const open = this.positionsOpen[a]! - 1;
     this.positionsOpen[a] = open;
-    if (open === 1) this.multiSymbol.delete(a);
+    if (open === 1) {
+      this.multiSymbol.clear(a);
+      this.multiSymbolCount--;
+    }
     this.longLiq[sym]!.remove(a);
     this.shortLiq[sym]!.remove(a);
   }
@@ -1278,8 +1289,11 @@ export class Engine implements StateMachine<Command>, BookListener {
     const shorts = this.shortLiq[sym]!;
     while (shorts.size > 0 && shorts.topKey() <= mark) this.markDirty(shorts.pop());
     // Cross-margin: a mark move in one symbol shifts the liquidation price in the others.
-    if (this.multiSymbol.size > 0) {
-      for (const a of this.multiSymbol) if (this.posQty[a * this.nSymbols + sym] !== 0) this.markDirty(a);
+    if (this.multiSymbolCount > 0) {
+      const multi = this.multiSymbol;
+      for (let a = multi.lowestAtOrAbove(0); a >= 0; a = multi.lowestAtOrAbove(a + 1)) {
+        if (this.posQty[a * this.nSymbols + sym] !== 0) this.markDirty(a);
+      }
     }
   }
 
@@ -1833,6 +1847,13 @@ export class Engine implements StateMachine<Command>, BookListener {
       const ask = book.bestAsk();
       assert(bid < 0 || ask < 0 || bid < ask, `book ${sym} crossed at rest: ${bid} ≥ ${ask}`);
     }
+    let multi = 0;
+    for (let a = 0; a < this.accountCount; a++) {
+      const isMulti = this.positionsOpen[a]! >= 2;
+      if (isMulti) multi++;
+      assert(this.multiSymbol.has(a) === isMulti, `account ${a}: multi-symbol index says ${this.multiSymbol.has(a)}, ${this.positionsOpen[a]} positions open`);
+    }
+    assert(multi === this.multiSymbolCount, `multi-symbol count ${this.multiSymbolCount} ≠ ${multi} accounts`);
     const o = this.orders;
     this.validateOrderLists();
     for (let a = 0; a < this.accountCount; a++) {
