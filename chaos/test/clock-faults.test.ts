@@ -46,7 +46,7 @@ describe('clock faults (e2e)', () => {
     const seq1 = (await adminTotals(url, ts.server.adminToken)).seq;
     const hash1 = await adminGet(url, ts.server.adminToken, 'stateHash');
     console.log(`client skew: ${r.sent} sent, ${r.rejected1021} × 400/-1021, ${r.other} other, ${r.accepted} accepted; orders found ${found.length}; seq ${seq0} → ${seq1}`);
-    expect(r.sent).toBeGreaterThan(10);
+    expect(r.sent).toBeGreaterThanOrEqual(5);
     expect(r.rejected1021).toBe(r.sent);
     expect(found).toEqual([]);
     expect(seq1).toBe(seq0);
