@@ -72,6 +72,8 @@ class HostMachine implements StateMachine<Command> {
   /** Stage stamps of the last apply (telemetry: read by the ack of that command). */
   lastApplyStartMs = 0;
   lastApplyEndMs = 0;
+  /** The journal's seq of the last applied command (set to the recovered seq after open). */
+  appliedSeq = 0;
   private readonly telemetry: EngineThreadTelemetry;
   constructor(config: EngineConfig, projections: Partial<ProjectionLimits>, telemetry: EngineThreadTelemetry) {
     this.host = new InProcessHost(config, { queueMax: 1, projections });
@@ -80,6 +82,8 @@ class HostMachine implements StateMachine<Command> {
   apply(command: Command): EngineEvent[] {
     this.lastApplyStartMs = nowMs();
     const events = this.host.applyOne(command);
+    this.appliedSeq++;
+    this.host.noteSequenced(this.appliedSeq);
     this.lastApplyEndMs = nowMs();
     this.telemetry.onApplied(events);
     return events;
@@ -214,6 +218,8 @@ async function main(d: EngineThreadData): Promise<void> {
   });
 
   const r = journal.recovery;
+  machine.appliedSeq = r.lastSeq;
+  host.noteSequenced(r.lastSeq);
   send({
     kind: 'ready',
     recoveryLine: logs.filter((l) => l.startsWith('recovery')).join('\n'),

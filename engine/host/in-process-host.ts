@@ -225,6 +225,14 @@ export class InProcessHost implements ExchangeHost {
    * drives (snapshot/restore/stateHash delegate to the engine) and resolve the waiter from
    * the journal's ack instead of right away.
    */
+  /**
+   * The engine thread's journal numbers the commands it applies through applyOne: it keeps this
+   * host's sequence in step so status, totals and stateHash queries report the real seq.
+   */
+  noteSequenced(seq: number): void {
+    this.seq = seq;
+  }
+
   applyOne(cmd: Command): EngineEvent[] {
     const events = this.engine.apply(cmd);
     this.projections.apply(events, this.engine.nowMs);

@@ -36,7 +36,10 @@ describe('WorkerHost (engine thread + journal)', () => {
     expect(results.some((r) => r.events.some((e) => e.type === 'trade'))).toBe(true);
     const totals = await host.query({ type: 'totals' });
     expect(totals.ledgerUnits).toBe(totals.depositsUnits - totals.withdrawalsUnits);
-    const { stateHash } = await host.query({ type: 'stateHash' });
+    const { stateHash, seq } = await host.query({ type: 'stateHash' });
+    // Queries on the engine thread report the journal's seq, not 0.
+    expect(seq).toBe(cmds.length);
+    expect((await host.query({ type: 'status' })).seq).toBe(cmds.length);
     unsubscribe();
     expect(applied.map((a) => a.seq)).toEqual(results.map((r) => r.seq));
     await host.close();
@@ -45,8 +48,10 @@ describe('WorkerHost (engine thread + journal)', () => {
     expect(again.recoveredSeq).toBe(cmds.length);
     expect(again.recoveredStateHash).toBe(stateHash);
     expect(again.recoveryLine).toMatch(/recovery/);
+    expect((await again.query({ type: 'stateHash' })).seq).toBe(cmds.length);
     const next = await again.submit({ type: 'createAccount' });
     expect(next.seq).toBe(cmds.length + 1);
+    expect((await again.query({ type: 'stateHash' })).seq).toBe(cmds.length + 1);
     await again.close();
   });
 
