@@ -4,6 +4,7 @@
 
 import { adminPost } from '../harness/embedded-server.ts';
 import { signedQuery } from '../harness/binance-flow.ts';
+import { parsePrometheus } from '../harness/server-scrape.ts';
 
 export interface Trader {
   accountId: number;
@@ -124,7 +125,6 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
 
 /** Sum of every sample of one metric in the server's /metrics (0 if absent). */
 export async function metricValue(baseUrl: string, name: string): Promise<number> {
-  const { parsePrometheus } = await import('../harness/server-scrape.ts');
   const res = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(15_000) });
   const text = await res.text();
   return parsePrometheus(text).filter((s) => s.name === name).reduce((a, s) => a + s.value, 0);

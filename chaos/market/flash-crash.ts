@@ -2,8 +2,8 @@
 // spread over `overMs`, eating the bids down to the market take bound (mark × (1 − bound)).
 // The last price falls; the mark price — a median of two index-anchored prices and the last
 // trade — should not, so a crash that is only in the book must not liquidate anybody.
-// Nothing keeps running after inject; `clear` only records the outcome (the crasher keeps its
-// short position: that is state, not a running fault).
+// Nothing keeps running after inject; `clear` cancels anything the crasher left open (it keeps
+// its short position: that is state, not a running fault).
 
 import type { Fault, FaultContext } from '../fault.ts';
 import { createTrader, publicGet, signedCall, signedOk } from '../signed-rest.ts';

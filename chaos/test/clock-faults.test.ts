@@ -9,8 +9,8 @@ import { clientSkewFault } from '../clock/client-skew.ts';
 import { fundingJumpFault } from '../clock/funding-jump.ts';
 import { adminTotals, createTrader, ledgerProblem, signedOk } from '../signed-rest.ts';
 import type { Trader } from '../signed-rest.ts';
-import { startTestServer, testContext } from './market-support.ts';
-import type { TestServer } from './market-support.ts';
+import { startTestServer, testContext } from './fault-support.ts';
+import type { TestServer } from './fault-support.ts';
 
 let ts: TestServer;
 

@@ -1,4 +1,4 @@
-// Shared by the market/clock/load/resource end-to-end tests: a `perpx serve` child in a temp
+// Shared by the market/clock/load/resource end-to-end tests (chaos/test/*-faults.test.ts): a `perpx serve` child in a temp
 // dir and a FaultContext for driving faults outside the experiment runner.
 
 import { mkdtempSync, rmSync } from 'node:fs';

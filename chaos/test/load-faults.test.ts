@@ -10,8 +10,8 @@ import { thunderingHerdFault } from '../load/thundering-herd.ts';
 import { wsReconnectStormFault } from '../load/ws-storm.ts';
 import { sleepMs } from '../market/sleep.ts';
 import { adminTotals, ledgerProblem, metricValue } from '../signed-rest.ts';
-import { startTestServer, testContext } from './market-support.ts';
-import type { TestServer } from './market-support.ts';
+import { startTestServer, testContext } from './fault-support.ts';
+import type { TestServer } from './fault-support.ts';
 
 let ts: TestServer;
 

@@ -11,8 +11,8 @@ import { indexShockFault, setIndex } from '../market/index-shock.ts';
 import { staleOracleFault, startIndexWalk } from '../market/stale-oracle.ts';
 import { seededRng } from '../fault.ts';
 import { adminTotals, ledgerProblem, premiumIndex, signedOk } from '../signed-rest.ts';
-import { startTestServer, testContext } from './market-support.ts';
-import type { TestServer } from './market-support.ts';
+import { startTestServer, testContext } from './fault-support.ts';
+import type { TestServer } from './fault-support.ts';
 
 let ts: TestServer;
 

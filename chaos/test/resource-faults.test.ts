@@ -9,8 +9,8 @@ import { memoryPressureFault } from '../resource/memory-pressure.ts';
 import { sleepMs } from '../market/sleep.ts';
 import { createTrader, signedCall } from '../signed-rest.ts';
 import type { Trader } from '../signed-rest.ts';
-import { startTestServer, testContext } from './market-support.ts';
-import type { TestServer } from './market-support.ts';
+import { startTestServer, testContext } from './fault-support.ts';
+import type { TestServer } from './fault-support.ts';
 
 let ts: TestServer;
 
