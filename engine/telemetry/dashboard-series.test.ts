@@ -64,6 +64,25 @@ describe('engine-thread telemetry', () => {
     }
   });
 
+  it('keeps a class-based FileIO whole: prototype methods still work, bound to the original', async () => {
+    const handle = createSlabHandle('engine');
+    const tel = engineThreadTelemetry(handle);
+    try {
+      class CountingIO {
+        calls: string[] = [];
+        async mkdirp(dir: string): Promise<void> { this.calls.push(`mkdirp ${dir}`); }
+        async fsync(fd: number): Promise<void> { this.calls.push(`fsync ${fd}`); }
+      }
+      const inner = new CountingIO();
+      const io = tel.instrumentIO(inner as unknown as FileIO);
+      await io.mkdirp('/x');
+      await io.fsync(3);
+      expect(inner.calls).toEqual(['mkdirp /x', 'fsync 3']);
+    } finally {
+      tel.stop();
+    }
+  });
+
   it('without a slab every hook is a no-op and the FileIO is returned as is', () => {
     const tel = engineThreadTelemetry(null);
     const io = {} as FileIO;

@@ -60,21 +60,27 @@ export function engineThreadTelemetry(handle: SlabHandle | null | undefined): En
       bytesLast = stats.bytesWritten;
     },
     instrumentIO(io) {
-      return {
-        ...io,
-        fsync: async (fd: number) => {
-          // The journal fsyncs exactly what was written before the call (journal.ts fsyncSegment).
-          const seq = journal?.writtenSeq ?? 0;
-          const bytes = journal?.bytesWritten ?? 0;
-          const t0 = performance.now();
-          await io.fsync(fd);
-          recorder.fsync(performance.now() - t0);
-          if (journal === null || seq <= seqLast) return;
-          recorder.journalBatch(seq - seqLast, bytes - bytesLast);
-          seqLast = seq;
-          bytesLast = bytes;
-        },
+      // A Proxy, not {...io}: spreading drops a class-based FileIO's prototype methods (the
+      // chaos FaultyFileIO wrapper); every other call goes to `io` itself, bound to it.
+      const fsync = async (fd: number): Promise<void> => {
+        // The journal fsyncs exactly what was written before the call (journal.ts fsyncSegment).
+        const seq = journal?.writtenSeq ?? 0;
+        const bytes = journal?.bytesWritten ?? 0;
+        const t0 = performance.now();
+        await io.fsync(fd);
+        recorder.fsync(performance.now() - t0);
+        if (journal === null || seq <= seqLast) return;
+        recorder.journalBatch(seq - seqLast, bytes - bytesLast);
+        seqLast = seq;
+        bytesLast = bytes;
       };
+      return new Proxy(io, {
+        get(target, prop) {
+          if (prop === 'fsync') return fsync;
+          const v: unknown = Reflect.get(target, prop, target);
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        },
+      });
     },
     onApplied(events) {
       let n = 0;
