@@ -89,6 +89,7 @@ export function startAutoCpuCapture(o: { url: string; adminToken: string; scenar
       if (onset === null) return;
       const delayMs = Math.max(0, startMs + (onset - LEAD_S) * 1000 - Date.now());
       timer = setTimeout(() => { running = loop(); }, delayMs);
+      timer.unref(); // a run that fails before finish() must not be held open by it
     },
     async finish(result) {
       stopped = true;

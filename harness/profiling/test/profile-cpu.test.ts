@@ -3,12 +3,15 @@
 // functions and draws its flame graph.
 
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProfile } from '../profile-run.ts';
 import type { CpuProfile } from '../cpuprofile.ts';
 import { escapeXml } from '../../../reports/svg.ts';
+import { chromium } from 'playwright-core';
+
+const CHROMIUM = '/usr/bin/chromium';
 
 const runsDir = mkdtempSync(join(tmpdir(), 'perpx-profile-cpu-'));
 afterAll(() => rmSync(runsDir, { recursive: true, force: true }));
@@ -32,5 +35,21 @@ describe('perpx profile cpu --quick', () => {
     expect(JSON.stringify(spike.threads.find((t) => t.thread === 'engine')!.flame)).toContain('engine.ts');
     expect(html.match(/<svg class="chart flame"/g)?.length).toBe(2);
     expect(html).toContain('CPU: spike');
+
+    // speedscope's bundled page renders the engine profile offline (no network request).
+    const engine = spike.threads.find((t) => t.thread === 'engine')!;
+    expect(engine.speedscope).toBeDefined();
+    if (!existsSync(CHROMIUM)) return;
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    try {
+      const page = await browser.newPage();
+      const remote: string[] = [];
+      page.on('request', (req) => { if (!/^(file|data|blob):/.test(req.url())) remote.push(req.url()); });
+      await page.goto(`file://${join(r.dir, engine.speedscope!)}`);
+      await expect.poll(() => page.title(), { timeout: 30_000 }).toContain('cpu-engine.cpuprofile');
+      expect(remote).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   }, 300_000);
 });
