@@ -106,7 +106,7 @@ export function formatSummary(s: SimSummary, replay: string): string {
       `${cm.failedByFailStop} failed by fail-stop, ${cm.survivedUnacked} survived unacknowledged, ${cm.lostUnacked} lost unacknowledged`,
     `faults      ${FAULT_KINDS.map((k) => `${k} ${s.faults[k]}`).join(', ')} (disk faults fired ${s.faultsFired})`,
     `recovery    ${s.recoveries} recoveries: ${s.crashes} crashes, ${s.failStops} fail-stops, ${s.recoveriesFromSnapshot} from a snapshot, ` +
-      `${s.tornTailsTruncated} torn tails truncated, ${s.fullReplays} full replays, ${s.recoveredThenLost} recovered-then-lost`,
+      `${s.tornTailsTruncated} torn tails truncated, ${s.fullReplays} full replays`,
     `final       seq ${s.finalSeq}${s.stateHash ? `, state hash ${s.stateHash}` : ''}`,
   ];
   if (s.violation === null) {

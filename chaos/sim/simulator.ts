@@ -108,8 +108,6 @@ export interface SimSummary {
   recoveriesFromSnapshot: number;
   tornTailsTruncated: number;
   fullReplays: number;
-  /** Unacknowledged commands a recovery served that a later power loss took back (see README). */
-  recoveredThenLost: number;
   finalSeq: number;
   stateHash: string;
   violation: SimViolation | null;
@@ -253,7 +251,6 @@ export class Simulator {
       recoveriesFromSnapshot: 0,
       tornTailsTruncated: 0,
       fullReplays: 0,
-      recoveredThenLost: 0,
       finalSeq: 0,
       stateHash: '',
       violation: null,
@@ -484,22 +481,19 @@ export class Simulator {
     this.failIf(lastSeq > sequenced, `phantom commands ${after}: recovered through seq ${lastSeq}, only ${sequenced} ever sequenced`);
     this.failIf(reason === 'restart' && lastSeq !== sequenced, `graceful restart recovered seq ${lastSeq}, ${sequenced} were written`);
 
-    if (lastSeq < this.epochBase) {
-      // Unacknowledged commands an earlier recovery served (from the page cache) are gone after
-      // this power loss: legal for the acknowledgement contract, counted (README: findings).
-      this.s.recoveredThenLost += this.epochBase - lastSeq;
-      this.s.commands.lostUnacked += this.inflight.length;
-      this.log.length = lastSeq;
-      this.rebuildShadow();
-    } else {
-      const survivors = lastSeq - this.epochBase;
-      for (let seq = this.shadowSeq + 1; seq <= lastSeq; seq++) {
-        this.applyToShadow(seq);
-        this.s.commands.survivedUnacked++;
-      }
-      this.s.commands.lostUnacked += this.inflight.length - survivors;
-      for (let i = 0; i < survivors; i++) this.log.push(this.inflight[i]!);
+    // Commands an earlier recovery served (and new commands then built on) must stay: recovery
+    // makes what it replayed durable before accepting commands (finding 1 in the README).
+    this.failIf(
+      lastSeq < this.epochBase,
+      `recovered state went back ${after}: seq ${lastSeq + 1}..${this.epochBase} were recovered and served earlier, now gone`,
+    );
+    const survivors = lastSeq - this.epochBase;
+    for (let seq = this.shadowSeq + 1; seq <= lastSeq; seq++) {
+      this.applyToShadow(seq);
+      this.s.commands.survivedUnacked++;
     }
+    this.s.commands.lostUnacked += this.inflight.length - survivors;
+    for (let i = 0; i < survivors; i++) this.log.push(this.inflight[i]!);
     this.inflight = [];
     this.epochBase = lastSeq;
     this.failIf(this.shadowSeq !== lastSeq, `simulator bug: shadow at seq ${this.shadowSeq}, recovered ${lastSeq}`);
@@ -547,16 +541,6 @@ export class Simulator {
     for (const c of this.log) fresh.apply(c);
     const freshHash = fresh.stateHash();
     this.failIf(freshHash !== hash, `recovered state hash ${hash.slice(0, 12)} ≠ fresh replay of ${this.log.length} commands ${freshHash.slice(0, 12)} ${after}`);
-  }
-
-  private rebuildShadow(): void {
-    this.shadow = this.createEngine();
-    this.ledgerNet = [0];
-    for (let i = 0; i < this.log.length; i++) {
-      const events = this.shadow.apply(this.log[i]!);
-      this.ledgerNet.push(this.ledgerNet[i]! + ledgerDelta(events));
-    }
-    this.shadowSeq = this.log.length;
   }
 
   /** Graceful close + reopen + full replay: the run ends durable and checked. */
