@@ -28,6 +28,7 @@ import { InProcessHost } from '../host/in-process-host.ts';
 import { gatewayTestConfig, raw, signed, startTestExchange } from '../test/gateway-support.ts';
 import type { TestAccount, TestExchange } from '../test/gateway-support.ts';
 import { nowMs } from './clock.ts';
+import { signedParams, TestClient, wsUrl } from '../gateway/ws/ws-test-support.ts';
 import { NOOP_GATEWAY_TELEMETRY } from './gateway-hooks.ts';
 import type { StampedResult } from './stamps.ts';
 import { createTelemetry } from './telemetry.ts';
@@ -140,6 +141,31 @@ describe('/metrics', () => {
     expect(value(/^perpx_gc_duration_seconds_count\{[^}]*thread="gateway-0",kind="major"[^}]*\} (\d+)/m)).toBeGreaterThanOrEqual(1);
     expect(text).toContain('# TYPE perpx_journal_fsync_duration_seconds histogram');
     expect(text).toContain('# TYPE perpx_engine_batch_size histogram');
+  });
+
+  it('WebSocket API calls are requests too: RED per method, stages, and their error codes', async () => {
+    ex = await exchange({}, true);
+    const acct = await ex.createAccount();
+    const c = await TestClient.open(wsUrl(ex.url, '/ws-fapi/v1'));
+    try {
+      const N = 4;
+      for (let i = 0; i < N; i++) expect((await c.request({ id: i, method: 'order.place', params: signedParams(acct, order(i)) })).status).toBe(200);
+      const bad = await c.request({ id: 'x', method: 'order.cancel', params: signedParams(acct, { symbol: 'BTCUSDT', orderId: 999_999 }) });
+      expect(bad.error.code).toBe(-2011);
+    } finally {
+      c.ws.close();
+    }
+    const text = await (await fetch(`${ex.url}/metrics`)).text();
+    const value = (re: RegExp): number => {
+      const m = re.exec(text);
+      expect(m, `no line matches ${re}`).not.toBeNull();
+      return Number(m![1]);
+    };
+    expect(value(/^perpx_http_requests_total\{[^}]*method="WS",route="order\.place",status="200"[^}]*\} (\d+)/m)).toBe(4);
+    expect(value(/^perpx_http_requests_total\{[^}]*method="WS",route="order\.cancel",status="400"[^}]*\} (\d+)/m)).toBe(1);
+    // The stamped submits of the WS orders reach the engine stages (plus the admin setup calls).
+    expect(value(/^perpx_stage_duration_seconds_count\{[^}]*stage="engine_apply"[^}]*\} (\d+)/m)).toBeGreaterThanOrEqual(4);
+    expect(value(/^perpx_gateway_errors_total\{[^}]*code="-2011"[^}]*\} (\d+)/m)).toBe(1);
   });
 
   it('counts what an engine recorder writes from another thread into a shared slab', async () => {

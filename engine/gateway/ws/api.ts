@@ -25,12 +25,17 @@ import { orderJson } from '../responses.ts';
 import type { WsConn } from './conn.ts';
 import { CLOSE_POLICY } from './conn.ts';
 import type { WsStats } from './limits.ts';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { TelemetryCtx } from '../../telemetry/gateway-hooks.ts';
+import type { EngineStamps, TraceParent } from '../../telemetry/stamps.ts';
 
 interface ApiMethod {
   weight: number;
   orders: number;
   mutating: boolean;
   run: (gw: GatewayState, p: Params, accountId: number) => Promise<string>;
+  /** Telemetry route label ('WS' + method name; see telemetry/gateway-hooks.ts routeLabels). */
+  route: { readonly method: string; readonly path: string };
 }
 
 async function place(gw: GatewayState, p: Params, accountId: number): Promise<string> {
@@ -61,11 +66,33 @@ async function status(gw: GatewayState, p: Params, accountId: number): Promise<s
 
 /** Weights as the REST routes (order endpoints charge 1 where Binance charges 0). */
 export const API_METHODS: ReadonlyMap<string, ApiMethod> = new Map([
-  ['order.place', { weight: 1, orders: 1, mutating: true, run: place }],
-  ['order.cancel', { weight: 1, orders: 0, mutating: true, run: cancel }],
-  ['order.modify', { weight: 1, orders: 1, mutating: true, run: modify }],
-  ['order.status', { weight: 1, orders: 0, mutating: false, run: status }],
+  ['order.place', { weight: 1, orders: 1, mutating: true, run: place, route: { method: 'WS', path: 'order.place' } }],
+  ['order.cancel', { weight: 1, orders: 0, mutating: true, run: cancel, route: { method: 'WS', path: 'order.cancel' } }],
+  ['order.modify', { weight: 1, orders: 1, mutating: true, run: modify, route: { method: 'WS', path: 'order.modify' } }],
+  ['order.status', { weight: 1, orders: 0, mutating: false, run: status, route: { method: 'WS', path: 'order.status' } }],
 ]);
+
+const NO_HEADERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders;
+
+/** Per-request telemetry context of a WS API call (the REST Ctx's counterpart). */
+class WsApiCtx implements TelemetryCtx {
+  readonly route: { readonly method: string; readonly path: string };
+  readonly req = { headers: NO_HEADERS };
+  startMs = 0;
+  handlerMs = 0;
+  submitMs = 0;
+  replyMs = 0;
+  engineStamps: EngineStamps | null = null;
+  trace: TraceParent | null = null;
+  constructor(route: { readonly method: string; readonly path: string }) {
+    this.route = route;
+  }
+}
+
+/** The HTTP-equivalent status at the start of a reply body ("status":NNN,…). */
+function bodyStatus(body: string): number {
+  return Number(body.slice(9, 12));
+}
 
 /** A JSON number as its source text ("43187.00" stays "43187.00": that is what was signed). */
 class RawNumber {
@@ -166,20 +193,27 @@ export class WsApi {
 
   private async execute(conn: WsConn, id: string, method: ApiMethod, rawParams: unknown): Promise<void> {
     const counts = new Counts();
+    const tel = this.gw.telemetry;
+    const ctx = new WsApiCtx(method.route);
+    tel.onRequest(ctx);
     let body: string;
     try {
-      body = `"status":200,"result":${await this.run(conn, method, rawParams, counts)}`;
+      // runHandler marks the host submit made in run's synchronous part as this request's
+      // (queue wait, engine, journal stages), as for a REST handler.
+      let pending: Promise<string> | null = null;
+      tel.runHandler(() => { pending = this.run(conn, method, rawParams, counts); }, ctx);
+      body = `"status":200,"result":${await pending!}`;
     } catch (e) {
       body = this.failure(e, id);
       if (e instanceof ApiError && e.status === GW.IP_BANNED.status) {
-        this.reply(conn, id, body, counts);
+        this.reply(conn, id, body, counts, ctx);
         conn.close(CLOSE_POLICY, 'IP banned for too many requests.');
         return;
       }
     } finally {
       conn.apiInflight--;
     }
-    this.reply(conn, id, body, counts);
+    this.reply(conn, id, body, counts, ctx);
   }
 
   private async run(conn: WsConn, method: ApiMethod, rawParams: unknown, counts: Counts): Promise<string> {
@@ -230,9 +264,18 @@ export class WsApi {
     return errorJson(GW.INTERNAL.status, GW.INTERNAL.code, GW.INTERNAL.msg);
   }
 
-  private reply(conn: WsConn, id: string, body: string, counts: Counts | null): void {
-    if (body.startsWith('"status":4') || body.startsWith('"status":5')) this.stats.errorFrames++;
+  private reply(conn: WsConn, id: string, body: string, counts: Counts | null, ctx: WsApiCtx | null = null): void {
+    if (body.startsWith('"status":4') || body.startsWith('"status":5')) {
+      this.stats.errorFrames++;
+      const m = /"code":(-?\d+)/.exec(body);
+      if (m !== null) {
+        const code = Number(m[1]);
+        const byCode = this.gw.stats.errorsByCode;
+        byCode.set(code, (byCode.get(code) ?? 0) + 1);
+      }
+    }
     conn.send(`{"id":${id},${body}${counts === null ? '' : this.rateLimitsJson(counts)}}`);
+    if (ctx !== null) this.gw.telemetry.onResponse(ctx, bodyStatus(body));
   }
 
   private rateLimitsJson(c: Counts): string {
