@@ -50,7 +50,7 @@ export async function cmdProfile(args: string[]): Promise<number> {
       quick: { type: 'boolean' }, 'runs-dir': { type: 'string' }, id: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     } }));
   } catch (e) {
-    process.stderr.write(`perpx profile: ${(e as Error).message.split('\n')[0]}\n`);
+    process.stderr.write(`perpx profile: ${(e as Error).message.split('\n')[0]!.replace(/^(Unknown option '[^']*'\.).*$/, '$1')}\n`);
     return 2;
   }
   if (values.help === true) {
