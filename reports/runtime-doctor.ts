@@ -124,7 +124,8 @@ export function runtimeFindings(r: RunResult): Finding[] {
           title: `latency was high while the CPU was not: process CPU median ${f1(cpuMed)}% of a core in the ${slowSeconds.length} slow seconds (corrected p99 up to ${f1(worst)} ms) — points at I/O`,
           detail: `clinic doctor's I/O rule: CPU under ${CPU_IO_LIMIT_PCT}% while the application is slow. Slow seconds: p99 ≥ ${f1(Math.max(2 * base, 10))} ms (2× the median second, ${f1(base)} ms). ` +
             `Thread utilization there (median): ${eluMed.map(([t, v]) => `${t} ${(v * 100).toFixed(0)}%`).join(', ')}.` +
-            (journalMax === null ? '' : ` Journal wait p99 peaked at ${f1(journalMax.v)} ms (t=${f1(journalMax.tS)} s): fsync latency is the likely wait.`),
+            (journalMax === null ? '' : ` Journal wait p99 peaked at ${f1(journalMax.v)} ms (t=${f1(journalMax.tS)} s): fsync latency is the likely wait.`) +
+            ' Low process CPU also shows when other processes hold the cores (a shared machine): check its load before blaming I/O.',
         });
       }
     }
