@@ -155,9 +155,10 @@ export async function runCampaign(opts: CampaignOptions = {}): Promise<CampaignR
       },
       decorate: async (result: RunResult) => {
         await autoCpu?.finish(result);
-        await opts.afterLoad?.(server, result);
         const scraped = scraper.stop();
         result.server = { ...(result.server ?? {}), ...metrics.stop() };
+        // After the scrapers stop: a heap snapshot's pause is not part of the run's series.
+        await opts.afterLoad?.(server, result);
         result.notes = [...(result.notes ?? []), `server sequence advanced ${scraped.seq.values.length > 1 ? scraped.seq.values.at(-1)! - scraped.seq.values[0]! : 0} commands during the run`];
         if (opts.target === undefined) result.notes.push(`embedded server, journal policy ${opts.fsync ?? 'fsync'}; server log: server.log`);
         if (result.historyFile === null) return;

@@ -171,7 +171,7 @@ export async function runProfile(o: ProfileRunOptions): Promise<ProfileRunResult
       afterLoad: async (s) => { log('perpx profile heap: snapshot of every thread after the load'); after = await snapshot(s, 'after'); },
     });
     profiling.heap = await heapProfiling(dir, before, after);
-    profiling.notes!.push('Heap: V8 heap snapshots (HeapProfiler.takeHeapSnapshot through node:inspector, the engine thread via the NodeWorker domain) before the load and after it, outside the measured window; each pauses its thread for the time shown.');
+    profiling.notes!.push('Heap: V8 heap snapshots (v8.writeHeapSnapshot on each thread; the engine thread reached through node:inspector\'s NodeWorker domain) before the load and after it, outside the measured window and after the metrics scrape; each pauses its thread for the time shown.');
     ok = profiling.heap.threads.length > 0;
   } else {
     const tool: ClinicTool = o.kind;
