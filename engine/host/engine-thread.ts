@@ -129,6 +129,10 @@ async function main(d: EngineThreadData): Promise<void> {
   });
   telemetry.attachJournal(journal.stats);
   const machine = journal.machine as HostMachine;
+  // Taken before the clock's first tick: the ready line reports the state recovery produced.
+  const recoveredStateHash = machine.host.engine.stateHash();
+  machine.appliedSeq = journal.recovery.lastSeq;
+  machine.host.noteSequenced(journal.recovery.lastSeq);
   const host = machine.host;
   let subscribed = false;
   let closing = false;
@@ -218,14 +222,12 @@ async function main(d: EngineThreadData): Promise<void> {
   });
 
   const r = journal.recovery;
-  machine.appliedSeq = r.lastSeq;
-  host.noteSequenced(r.lastSeq);
   send({
     kind: 'ready',
     recoveryLine: logs.filter((l) => l.startsWith('recovery')).join('\n'),
     policyLine: journal.describePolicy(),
     lastSeq: r.lastSeq,
-    stateHash: host.engine.stateHash(),
+    stateHash: recoveredStateHash,
   });
 
   // Drain loop: take everything published, then yield so journal I/O callbacks run.
