@@ -138,11 +138,12 @@ export async function runCampaign(opts: CampaignOptions = {}): Promise<CampaignR
     log(`perpx run: target ${server.url}; creating ${ACCOUNTS} accounts with ${DEPOSIT} USDT each`);
     const accounts = await createFundedAccounts(server.url, server.adminToken, { count: ACCOUNTS, deposit: DEPOSIT, indexPrice: MID_PRICE });
     const scenario = spikeScenario(accounts, opts.quick === true);
+    // Before any scraper starts: a throwing hook must not leave their timers running.
+    await opts.beforeLoad?.(server);
     const started = { v: 0 };
     const scraper = startScraper(server.url, server.adminToken, started);
     const metrics = startMetricsScraper(server.url, started, live === undefined ? undefined : (series, tS) => live.serverScrape(series, tS));
     let checkerOk = false;
-    await opts.beforeLoad?.(server);
     const autoCpu = opts.autoCpuProfile === false ? null : startAutoCpuCapture({ url: server.url, adminToken: server.adminToken, scenario, dir, log });
     const out = await runToDirectory({
       scenario, target: server.url, runsDir, id, history: true,
