@@ -177,6 +177,12 @@ function errorMessage(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 }
 
+/** Errors FaultyFileIO injects (ECRASHED: the torn-write crash). */
+function isInjectedIoError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'EIO' || code === 'ENOSPC' || code === 'ECRASHED';
+}
+
 class Violation extends Error {}
 
 export class Simulator {
@@ -405,6 +411,12 @@ export class Simulator {
   }
 
   private async restartAfterFailStop(): Promise<void> {
+    // Only an injected disk error may stop the journal; anything else (apply() threw, a journal
+    // bug) is a violation: the engine's contract is that apply never throws.
+    const failure: JournalError | null = this.journal.failed;
+    if (failure !== null && !isInjectedIoError(failure.cause)) {
+      this.fail(`journal fail-stopped without an injected fault: ${errorMessage(failure.cause ?? failure)}`);
+    }
     this.s.faultsFired++;
     if (this.journal.failed !== null) this.s.failStops++;
     this.s.crashes++;
