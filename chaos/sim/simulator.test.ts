@@ -86,17 +86,17 @@ describe('perpx sim', () => {
       expect(run.summary.stepsRun).toBe(options.steps);
     }, 60_000);
   }
-});
 
-// Open bug (README: finding 4). Pinned: when the fix lands this fails on purpose; then move
-// the schedule into foundBugs above as a regression.
-it('open engine bug still reproduces: ADL ranking overflows and apply() throws (seed 1, step 10911, no faults)', async () => {
-  const run = await runSimulation({ seed: 1, steps: 10911, faultProbability: 0, validateEvery: 0, fullReplays: false });
-  expect(run.summary.violation).toEqual({
-    step: 10911,
-    reason: 'journal fail-stopped without an injected fault: integer overflow: 5299779 * 6055126000 / 1',
-  });
-}, 60_000);
+  // Open bug (README: finding 4). Pinned: when the fix lands this fails on purpose; then move
+  // the schedule into foundBugs above as a regression.
+  it('open engine bug still reproduces: ADL ranking overflows and apply() throws (seed 1, step 10911, no faults)', async () => {
+    const run = await runSimulation({ seed: 1, steps: 10911, faultProbability: 0, validateEvery: 0, fullReplays: false });
+    expect(run.summary.violation).toEqual({
+      step: 10911,
+      reason: 'journal fail-stopped without an injected fault: integer overflow: 5299779 * 6055126000 / 1',
+    });
+  }, 60_000);
+});
 
 describe('perpx sim command line', () => {
   afterEach(() => vi.restoreAllMocks());
