@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cmdSim, formatSummary, replayCommand } from './cmd-sim.ts';
+import type { FaultKind } from './faults.ts';
 import { PLANTED_BUGS, type PlantedBug } from './planted-bugs.ts';
 import { runSimulation, type SimOptions } from './simulator.ts';
 
@@ -73,17 +74,19 @@ describe('perpx sim', () => {
 
   // The schedules that found real bugs (README: findings), kept as regressions: each failed
   // with a violation before its fix and must run clean after it.
-  const foundBugs: { what: string; options: SimOptions; failedAt: string }[] = [
-    { what: 'journal: recovery fsyncs the replayed tail', options: { seed: 3, steps: 600, faultProbability: 0.01 }, failedAt: 'step 515: seq gap between segments after a power loss' },
+  // `exposedBy`: faults the schedule must still contain, or the regression would prove nothing.
+  const foundBugs: { what: string; options: SimOptions; failedAt: string; exposedBy?: FaultKind[] }[] = [
+    { what: 'journal: recovery fsyncs the replayed tail', options: { seed: 3, steps: 600, faultProbability: 0.01 }, failedAt: 'step 515: seq gap between segments after a power loss', exposedBy: ['process-crash', 'power-loss'] },
     { what: 'engine: liquidation takes a just-triggered conditional off the trigger queue', options: { seed: 2, steps: 7400, faultProbability: 0 }, failedAt: 'step 7378: open-order list of account 3 corrupted' },
     { what: 'engine: liquidation + trigger, with faults', options: { seed: 15, steps: 205, faultProbability: 0.05 }, failedAt: 'step 205: open-order list of account 3 corrupted' },
     { what: 'engine: FOK pre-check sets the matching context', options: { seed: 118, steps: 965, faultProbability: 0.02 }, failedAt: 'step 965 (with the journal fix emulated): FOK result differs after a restart' },
   ];
-  for (const { what, options, failedAt } of foundBugs) {
+  for (const { what, options, failedAt, exposedBy } of foundBugs) {
     it(`regression (${what}): perpx sim --seed ${options.seed} --steps ${options.steps} --fault-rate ${options.faultProbability} runs clean (failed at ${failedAt})`, async () => {
       const { run, replay } = await simulate(options);
       expect(run.summary.violation, `${replay}\n${formatSummary(run.summary, replay)}`).toBeNull();
       expect(run.summary.stepsRun).toBe(options.steps);
+      for (const kind of exposedBy ?? []) expect(run.summary.faults[kind], `${replay}: no ${kind} left in the schedule`).toBeGreaterThanOrEqual(1);
     }, 60_000);
   }
 
