@@ -80,6 +80,7 @@ describe('perpx sim', () => {
     { what: 'engine: liquidation takes a just-triggered conditional off the trigger queue', options: { seed: 2, steps: 7400, faultProbability: 0 }, failedAt: 'step 7378: open-order list of account 3 corrupted' },
     { what: 'engine: liquidation + trigger, with faults', options: { seed: 15, steps: 205, faultProbability: 0.05 }, failedAt: 'step 205: open-order list of account 3 corrupted' },
     { what: 'engine: FOK pre-check sets the matching context', options: { seed: 118, steps: 965, faultProbability: 0.02 }, failedAt: 'step 965 (with the journal fix emulated): FOK result differs after a restart' },
+    { what: 'engine: the ADL ranking score saturates instead of overflowing', options: { seed: 1, steps: 10911, faultProbability: 0 }, failedAt: 'step 10911: journal fail-stopped: integer overflow: 5299779 * 6055126000 / 1' },
   ];
   for (const { what, options, failedAt, exposedBy } of foundBugs) {
     it(`regression (${what}): perpx sim --seed ${options.seed} --steps ${options.steps} --fault-rate ${options.faultProbability} runs clean (failed at ${failedAt})`, async () => {
@@ -90,15 +91,6 @@ describe('perpx sim', () => {
     }, 60_000);
   }
 
-  // Open bug (README: finding 4). Pinned: when the fix lands this fails on purpose; then move
-  // the schedule into foundBugs above as a regression.
-  it('open engine bug still reproduces: ADL ranking overflows and apply() throws (seed 1, step 10911, no faults)', async () => {
-    const run = await runSimulation({ seed: 1, steps: 10911, faultProbability: 0, validateEvery: 0, fullReplays: false });
-    expect(run.summary.violation).toEqual({
-      step: 10911,
-      reason: 'journal fail-stopped without an injected fault: integer overflow: 5299779 * 6055126000 / 1',
-    });
-  }, 60_000);
 });
 
 describe('perpx sim command line', () => {

@@ -15,7 +15,7 @@ import type { EngineConfig, EngineSpec, SymbolSpec } from './config.ts';
 import { ERR, errorMessage } from './errors.ts';
 import { HierBitset } from './bitset.ts';
 import { IndexedHeap } from './heap.ts';
-import { assert, ceilDiv, floorDiv, median3, mulDivCeil, mulDivFloor } from './int.ts';
+import { assert, ceilDiv, floorDiv, median3, mulDivCeil, mulDivFloor, mulDivFloorSaturating } from './int.ts';
 import { BUY, OrderBook, SELL, STP_NONE, TIF_FOK, TIF_GTC, TIF_GTX, TIF_IOC } from './orderbook.ts';
 import type { BookListener, Side, StpMode } from './orderbook.ts';
 import {
@@ -1539,7 +1539,10 @@ export class Engine implements StateMachine<Command>, BookListener {
       const pnl = bq * mark * u - this.posCost[b * this.nSymbols + sym]!;
       const pnlE8 = cost === 0 ? 0 : (pnl >= 0 ? mulDivFloor(pnl, RATE_ONE_E8, cost) : -mulDivFloor(-pnl, RATE_ONE_E8, cost));
       const equity = Math.max(1, this.equityUnits(b));
-      const score = pnlE8 >= 0 ? mulDivFloor(pnlE8, notional, equity) : -mulDivFloor(-pnlE8, equity, Math.max(1, notional));
+      // Saturating: with equity near 0 the effective leverage is unbounded and the exact score
+      // overflows (perpx sim --seed 1 --steps 10911 --fault-rate 0 threw inside apply and
+      // fail-stopped the journal); such an account just ranks first.
+      const score = pnlE8 >= 0 ? mulDivFloorSaturating(pnlE8, notional, equity) : -mulDivFloorSaturating(-pnlE8, equity, Math.max(1, notional));
       ranked.push({ acc: b, score });
     }
     ranked.sort((x, y) => (y.score - x.score) || (x.acc - y.acc));

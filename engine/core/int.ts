@@ -67,6 +67,20 @@ export function mulDivFloor(a: number, b: number, d: number): number {
   return r;
 }
 
+/**
+ * floor(a * b / d) clamped to ±MAX_SAFE_INTEGER instead of throwing: for scores that only rank
+ * (the ADL queue), where an account with ~0 equity has an effectively infinite leverage and must
+ * simply rank first. Never for money.
+ */
+export function mulDivFloorSaturating(a: number, b: number, d: number): number {
+  try {
+    return mulDivFloor(a, b, d);
+  } catch (e) {
+    if (!(e instanceof OverflowError)) throw e;
+    return (a < 0) !== (b < 0) !== (d < 0) ? -Number.MAX_SAFE_INTEGER : Number.MAX_SAFE_INTEGER;
+  }
+}
+
 /** ceil(a * b / d), exact. */
 export function mulDivCeil(a: number, b: number, d: number): number {
   return -mulDivFloor(-a, b, d);
