@@ -16,17 +16,6 @@ afterAll(async () => {
   rmSync(runsDir, { recursive: true, force: true });
 });
 
-/**
- * KNOWN GATEWAY BUG (reported to the lead, engine/gateway/server.ts onClientError): after a
- * pause, node's request timeout fires on sockets whose request was already dispatched to the
- * engine, and the gateway answers 408 -1007 "the request was not processed" although the order
- * was processed — the checker reports these as phantom orders. Only that exact class is
- * tolerated here, and it is printed; remove this once the gateway destroys such sockets instead.
- */
-function onlyKnownPhantom408(v: { message: string }): boolean {
-  return /^phantom-order: .* was rejected \(408:-1007\)/.test(v.message);
-}
-
 describe('chaos pause and graceful restart (end to end)', () => {
   for (const name of ['pause', 'graceful-restart']) {
     it(`${name} (quick): the fault lands, nothing acknowledged is lost, hash equal, no process left`, async () => {
@@ -37,13 +26,10 @@ describe('chaos pause and graceful restart (end to end)', () => {
       expect(out.faultErrors, msg).toEqual([]);
       expect(out.lostAckedOrders, msg).toBe(0);
       expect(out.replay?.ok, msg).toBe(true);
-      for (const c of out.invariants) {
-        if (c.ok) continue;
-        const unexplained = (c.violations ?? []).filter((v) => !(name === 'pause' && c.name === 'history' && onlyKnownPhantom408(v)));
-        if (unexplained.length === 0 && (c.violations ?? []).length > 0) console.log(`KNOWN BUG: ${c.violations!.length} phantom orders answered 408 -1007 after SIGCONT`);
-        expect(unexplained.map((v) => v.message).slice(0, 5), msg).toEqual([]);
-        expect((c.violations ?? []).length, `${c.name} failed without listing violations: ${c.detail}`).toBeGreaterThan(0);
-      }
+      // The pause once produced phantom orders (408 -1007 'not processed' for processed
+      // requests); fixed in 54f571d, so every invariant must hold now.
+      expect(out.invariants.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`), msg).toEqual([]);
+      expect(out.invariantsOk, msg).toBe(true);
       for (const pid of pids) expect(alive(pid), `pid ${pid} still alive`).toBe(false);
       expect(processesMentioning(out.dir)).toEqual([]);
     }, 120_000);
