@@ -46,7 +46,8 @@ Runs an open-model load test (arrival-rate profile from the scenario) and writes
 <runs-dir>/latest at it. Prints live progress to stderr and a summary at the end.
 
 options:
-  --target URL       base URL of the target (http://host:port[/prefix])
+  --target URL       base URL of the target (http://host:port[/prefix]), or
+                     ws://host:port/ws-fapi/v1 for the WebSocket API (binance-order flow, api "ws")
   --scenario FILE    scenario file (.json or .ts); may also be given as the positional argument
   --runs-dir DIR     where run directories go (default ${DEFAULT_RUNS_DIR})
   --id ID            run id (default <timestamp>-<scenario name>)
@@ -131,9 +132,9 @@ async function cmdLoad(args: string[]): Promise<number> {
   if (positionals.length > (values.scenario === undefined ? 1 : 0)) throw new UsageError(`unexpected argument ${JSON.stringify(positionals.at(-1))}`);
   try {
     const u = new URL(values.target);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
+    if (u.protocol !== 'http:' && u.protocol !== 'https:' && u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new Error();
   } catch {
-    throw new UsageError(`--target must be an http(s) URL, got ${JSON.stringify(values.target)}`);
+    throw new UsageError(`--target must be an http(s) URL, or ws(s)://host:port/ws-fapi/v1 for the WebSocket API, got ${JSON.stringify(values.target)}`);
   }
   const scenario: NormalizedScenario = await loadScenarioFile(file).catch((e: Error) => Promise.reject(new UsageError(e.message)));
   const workers = num(values.workers, 'workers', 1, 32, true);

@@ -19,14 +19,15 @@ summary.md, results.json, history.ndjson and reports/runs/latest.
 
   --quick               a 12-second version (smoke test)
   --fsync POLICY        journal policy of the embedded server: fsync (default), interval:<ms>, none
+  --api rest|ws         send the order flow over REST (default) or the WebSocket API (/ws-fapi/v1)
   --target URL          run against an already running perpx instead (needs --admin-token)
   --admin-token TOKEN   the server's PERPX_ADMIN_TOKEN (accounts are created through /admin/v1)
   --runs-dir DIR        where run directories go (default reports/runs)
   --id ID               run id (default: timestamp + scenario name)
-  --no-cpu-profile      do not capture the automatic CPU profile of the worst latency window
-                        (2 s windows from the spike onset; harness/profiling/README.md)
   --metrics-port N      serve the load generator's health as Prometheus metrics on 127.0.0.1:N
                         during the run (dashboards/: job perpx-loadgen, default port there 9465)
+  --no-cpu-profile      do not capture the automatic CPU profile of the worst latency window
+                        (2 s windows from the spike onset; harness/profiling/README.md)
   --live                serve a live page on 127.0.0.1 while the run goes on (URL printed):
                         rate, latency percentiles, errors by code, server stages, fault
                         markers, updated every second; it stops when the run ends
@@ -46,7 +47,7 @@ export async function cmdRun(args: string[]): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({ args, options: {
-      quick: { type: 'boolean' }, fsync: { type: 'string' }, target: { type: 'string' }, 'admin-token': { type: 'string' },
+      quick: { type: 'boolean' }, fsync: { type: 'string' }, api: { type: 'string' }, target: { type: 'string' }, 'admin-token': { type: 'string' },
       'runs-dir': { type: 'string' }, id: { type: 'string' }, help: { type: 'boolean', short: 'h' }, 'metrics-port': { type: 'string' },
       live: { type: 'boolean' }, 'no-cpu-profile': { type: 'boolean' }, 'live-port': { type: 'string' }, 'live-hold': { type: 'boolean' },
     }, strict: true }));
@@ -57,6 +58,10 @@ export async function cmdRun(args: string[]): Promise<number> {
   if (values.help === true) {
     process.stdout.write(`${RUN_HELP}\n`);
     return 0;
+  }
+  if (values.api !== undefined && values.api !== 'rest' && values.api !== 'ws') {
+    process.stderr.write(`perpx run: --api must be rest or ws, got ${JSON.stringify(values.api)}\n`);
+    return 2;
   }
   if (values.target !== undefined && values['admin-token'] === undefined) {
     process.stderr.write('perpx run: --target needs --admin-token\n');
@@ -103,6 +108,7 @@ export async function cmdRun(args: string[]): Promise<number> {
     signal: abort.signal,
     onProgress: (p) => { exporter?.onProgress(p); process.stderr.write(`${line(p)}\n`); },
     ...(values.fsync === undefined ? {} : { fsync: values.fsync }),
+    ...(values.api === 'ws' ? { api: 'ws' as const } : {}),
     ...(values.target === undefined ? {} : { target: values.target }),
     ...(values['admin-token'] === undefined ? {} : { adminToken: values['admin-token'] }),
     ...(values['runs-dir'] === undefined ? {} : { runsDir: values['runs-dir'] }),
@@ -124,7 +130,7 @@ export async function cmdRun(args: string[]): Promise<number> {
   out.push(`  corrected p50 / p99 / p99.9     ${res.latency.corrected.p50Ms.toFixed(2)} / ${res.latency.corrected.p99Ms.toFixed(2)} / ${res.latency.corrected.p999Ms.toFixed(2)} ms`);
   out.push(`  service   p50 / p99 / p99.9     ${res.latency.service.p50Ms.toFixed(2)} / ${res.latency.service.p99Ms.toFixed(2)} / ${res.latency.service.p999Ms.toFixed(2)} ms`);
   out.push(`  rejections (4xx) / timeouts     ${(res.totals.errorRate * 100).toFixed(2)}% / ${(res.totals.timeoutRate * 100).toFixed(3)}%`);
-  for (const t of res.thresholds) out.push(`  threshold ${t.source.padEnd(22)}${t.pass ? 'pass' : 'FAIL'} (actual ${t.actual === null ? 'n/a' : t.unit === 'ratio' ? `${(t.actual * 100).toFixed(3)}%` : t.actual.toFixed(2)})`);
+  for (const t of res.thresholds) out.push(`  threshold ${t.source.padEnd(22)} ${t.pass ? 'pass' : 'FAIL'} (actual ${t.actual === null ? 'n/a' : t.unit === 'ratio' ? `${(t.actual * 100).toFixed(3)}%` : t.actual.toFixed(2)})`);
   for (const c of res.checker ?? []) out.push(`  checker ${c.name.padEnd(24)}${c.ok ? 'pass' : `FAIL (${c.violations?.length ?? 0} violations)`} — ${c.detail ?? ''}`);
   out.push('');
   out.push(`report: ${r.files.html}`);
