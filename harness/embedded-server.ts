@@ -13,7 +13,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const SERVE_SCRIPT = fileURLToPath(new URL('../engine/gateway/serve.ts', import.meta.url));
-const START_TIMEOUT_MS = 30_000;
+// Generous: a start under a loaded 2-core box (recovery + worker + journal open) took up to 26 s here.
+const START_TIMEOUT_MS = 60_000;
 
 export interface EmbeddedServerOptions {
   /** Journal and key store directory (kept across restarts). */
