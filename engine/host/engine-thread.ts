@@ -88,10 +88,18 @@ class HostMachine implements StateMachine<Command> {
     this.telemetry.onApplied(events);
     return events;
   }
-  replay(command: Command): void { this.host.engine.replay(command); }
-  snapshot(): Uint8Array { return this.host.engine.snapshot(); }
-  restore(bytes: Uint8Array): void { this.host.engine.restore(bytes); }
+  /**
+   * Recovery's replay of the journal tail: the full apply, so the projections (order/trade
+   * history) see the tail's events too; no telemetry, no sequencing (set after recovery).
+   */
+  replay(command: Command): void { this.host.applyOne(command); }
+  /** Engine + projections (host-snapshot.ts); the journal's header hash stays the engine's. */
+  snapshot(): Uint8Array { return this.host.snapshotState(); }
+  restore(bytes: Uint8Array): void { this.restoreWarning = this.host.restoreState(bytes); }
+  /** The engine's alone: determinism checks compare it with an offline replay of the engine. */
   stateHash(): string { return this.host.engine.stateHash(); }
+  /** Set by restore when the snapshot's history could not be restored (logged at start). */
+  restoreWarning: string | null = null;
 }
 
 interface Pending { id: number; command: Command; applyStartMs: number; applyEndMs: number }
@@ -129,6 +137,7 @@ async function main(d: EngineThreadData): Promise<void> {
   });
   telemetry.attachJournal(journal.stats);
   const machine = journal.machine as HostMachine;
+  if (machine.restoreWarning !== null) logs.push(`recovery: ${machine.restoreWarning}`);
   // Taken before the clock's first tick: the ready line reports the state recovery produced.
   const recoveredStateHash = machine.host.engine.stateHash();
   machine.appliedSeq = journal.recovery.lastSeq;

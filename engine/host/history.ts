@@ -101,6 +101,40 @@ export class BoundedHistory<T> {
 
   keyCount(): number { return this.lists.size; }
 
+  /** Entries forEachEntry visits (kept items + entries of items already evicted per key). */
+  entryCount(): number { return this.ringLength; }
+
+  /**
+   * Every global-ring entry, oldest first: (key, item) when the item is still kept, (key, null)
+   * when a per-key eviction already removed it. Replaying these through push / pushEvicted
+   * into an empty history rebuilds the same lists and the same future eviction order.
+   */
+  forEachEntry(visit: (key: number, item: T | null) => void): void {
+    const cursor = new Map<number, number>(); // key → index of its next live item
+    for (let i = 0; i < this.ringLength; i++) {
+      const at = (this.ringHead + i) % this.totalMax;
+      const key = this.ringKey[at]!;
+      const seq = this.ringSeq[at]!;
+      const list = this.lists.get(key);
+      const next = cursor.get(key) ?? 0;
+      if (list !== undefined && next < list.length && list.seqs[list.head + next] === seq) {
+        cursor.set(key, next + 1);
+        visit(key, list.at(next));
+      } else {
+        visit(key, null);
+      }
+    }
+  }
+
+  /** Restore-only: a ring entry whose item was already evicted (see forEachEntry). */
+  pushEvicted(key: number): void {
+    if (this.ringLength === this.totalMax) this.evictOldest();
+    const tail = (this.ringHead + this.ringLength) % this.totalMax;
+    this.ringKey[tail] = key;
+    this.ringSeq[tail] = this.nextSeq++; // matches no item: skipped when it reaches the front
+    this.ringLength++;
+  }
+
   private evictFrom(list: Deque<T>): void {
     this.onEvict(list.shift());
     this.size--;

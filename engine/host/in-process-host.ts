@@ -18,6 +18,8 @@ import type { AppliedCommand, ExchangeHost, HostQuery, HostStatus, QueryOf, Quer
 import { PROJECTION_LIMITS_DEFAULT, Projections } from './projections.ts';
 import type { ProjectionLimits } from './projections.ts';
 import * as views from './views.ts';
+import { decodeHostSnapshot, encodeHostSnapshot } from './host-snapshot.ts';
+import { decodeProjectionsInto, encodeProjections } from './projections-snapshot.ts';
 
 export const QUEUE_MAX_DEFAULT = 10_000;
 export const BATCH_MAX_DEFAULT = 512;
@@ -46,7 +48,9 @@ interface Waiter {
 export class InProcessHost implements ExchangeHost {
   readonly config: EngineConfig;
   readonly engine: Engine;
-  readonly projections: Projections;
+  /** Replaced (not mutated) by restoreState. */
+  projections: Projections;
+  private readonly projectionLimits: ProjectionLimits;
   readonly queueMax: number;
   readonly batchMax: number;
   private seq = 0;
@@ -76,8 +80,8 @@ export class InProcessHost implements ExchangeHost {
     assert(Number.isInteger(this.batchMax) && this.batchMax >= 1, 'batchMax ≥ 1');
     this.cmds = new Array<Command | undefined>(this.queueMax).fill(undefined);
     this.waiters = new Array<Waiter | undefined>(this.queueMax).fill(undefined);
-    this.projections = new Projections(this.engine.symbols.map((s) => s.unitsPerTickLot), { ...PROJECTION_LIMITS_DEFAULT, ...opts.projections });
-    this.projections.seedWaitingAlgos(this.openConditionalIds());
+    this.projectionLimits = { ...PROJECTION_LIMITS_DEFAULT, ...opts.projections };
+    this.projections = this.freshProjections();
     this.log = opts.log ?? ((line) => console.error(line));
     this.drainBound = () => this.drain();
     // One advance may cross at most maxFundingSettlementsPerAdvance funding times.
@@ -233,6 +237,36 @@ export class InProcessHost implements ExchangeHost {
     this.seq = seq;
   }
 
+  /**
+   * Engine snapshot + projections (host-snapshot.ts). The engine part alone decides the state
+   * hash; the projections ride along so order/trade history survives a restart.
+   */
+  snapshotState(): Uint8Array {
+    return encodeHostSnapshot(this.engine.snapshot(), encodeProjections(this.projections));
+  }
+
+  /**
+   * Restore snapshotState()'s bytes (or an engine-only snapshot). A projections section that
+   * cannot be read leaves empty history rather than failing recovery (it is derived data):
+   * the returned line says so; null when everything was restored.
+   */
+  restoreState(bytes: Uint8Array): string | null {
+    const parts = decodeHostSnapshot(bytes);
+    this.engine.restore(parts.engine);
+    let warning: string | null = parts.projections === null ? 'engine-only snapshot: order/trade history before it is not restored' : null;
+    let p = this.freshProjections();
+    if (parts.projections !== null) {
+      try {
+        decodeProjectionsInto(p, parts.projections);
+      } catch (err) {
+        warning = `history not restored: ${(err as Error).message}`;
+        p = this.freshProjections();
+      }
+    }
+    this.projections = p;
+    return warning;
+  }
+
   applyOne(cmd: Command): EngineEvent[] {
     const events = this.engine.apply(cmd);
     this.projections.apply(events, this.engine.nowMs);
@@ -272,6 +306,12 @@ export class InProcessHost implements ExchangeHost {
     if (this.qLength >= this.queueMax) return; // overloaded: the next tick catches up
     this.clockSubmittedMs = target;
     this.submit({ type: 'advanceTime', timeMs: target }).then(undefined, () => { this.clockSubmittedMs = this.engine.nowMs; });
+  }
+
+  private freshProjections(): Projections {
+    const p = new Projections(this.engine.symbols.map((s) => s.unitsPerTickLot), this.projectionLimits);
+    p.seedWaitingAlgos(this.openConditionalIds());
+    return p;
   }
 
   private openConditionalIds(): number[] {

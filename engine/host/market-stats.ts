@@ -50,6 +50,36 @@ export class TickerWindow {
     this.lastQtyLots = qtyLots;
   }
 
+  /** The used buckets as plain rows (snapshot of the projections); importState reverses it. */
+  exportState(): { lastTicks: number; lastQtyLots: number; buckets: (number | string)[][] } {
+    const buckets: (number | string)[][] = [];
+    for (let b = 0; b < TICKER_BUCKETS; b++) {
+      if (this.minute[b]! < 0) continue;
+      buckets.push([b, this.minute[b]!, this.open[b]!, this.high[b]!, this.low[b]!, this.close[b]!, this.volume[b]!,
+        this.quote[b]!.toString(), this.count[b]!, this.firstId[b]!, this.lastId[b]!]);
+    }
+    return { lastTicks: this.lastTicks, lastQtyLots: this.lastQtyLots, buckets };
+  }
+
+  importState(state: { lastTicks: number; lastQtyLots: number; buckets: (number | string)[][] }): void {
+    this.lastTicks = state.lastTicks;
+    this.lastQtyLots = state.lastQtyLots;
+    for (const row of state.buckets) {
+      const b = row[0] as number;
+      if (!Number.isInteger(b) || b < 0 || b >= TICKER_BUCKETS || row.length !== 11) throw new Error(`bad ticker bucket ${JSON.stringify(row)}`);
+      this.minute[b] = row[1] as number;
+      this.open[b] = row[2] as number;
+      this.high[b] = row[3] as number;
+      this.low[b] = row[4] as number;
+      this.close[b] = row[5] as number;
+      this.volume[b] = row[6] as number;
+      this.quote[b] = BigInt(row[7] as string);
+      this.count[b] = row[8] as number;
+      this.firstId[b] = row[9] as number;
+      this.lastId[b] = row[10] as number;
+    }
+  }
+
   /** Statistics of the 24 h ending at nowMs (whole minutes). */
   view(nowMs: number): Ticker24hView {
     const nowMinute = Math.floor(nowMs / MINUTE_MS);
