@@ -8,6 +8,23 @@ import { runParams } from '../core/test-params.ts';
 import { BoundedHistory, Ring } from './history.ts';
 
 describe('BoundedHistory', () => {
+  it('rebuilt from forEachEntry (push / pushEvicted) it keeps and evicts exactly like the original', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 8 }), fc.array(fc.nat({ max: 4 }), { maxLength: 120 }), fc.array(fc.nat({ max: 4 }), { maxLength: 60 }),
+      (perKey, extra, before, after) => {
+        const original = new BoundedHistory<number>(perKey, perKey + extra);
+        before.forEach((key, item) => original.push(key, item));
+        const copy = new BoundedHistory<number>(perKey, perKey + extra);
+        original.forEachEntry((key, item) => (item === null ? copy.pushEvicted(key) : copy.push(key, item)));
+        expect(copy.entryCount()).toBe(original.entryCount());
+        after.forEach((key, i) => {
+          original.push(key, 1000 + i);
+          copy.push(key, 1000 + i);
+          for (let k = 0; k <= 4; k++) expect(copy.list(k), `key ${k} after push ${i}`).toEqual(original.list(k));
+          expect(copy.size).toBe(original.size);
+        });
+      }), runParams(200));
+  });
+
   it('matches the model and never exceeds its bounds', () => {
     fc.assert(fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 10 }), fc.array(fc.nat({ max: 4 }), { maxLength: 300 }), (perKey, extra, keys) => {
       const totalMax = perKey + extra;

@@ -11,6 +11,8 @@ class Deque<T> {
   items: T[] = [];
   seqs: number[] = [];
   head = 0;
+  /** forEachEntry's position in this list (scratch: no per-entry map lookups). */
+  cursor = 0;
 
   get length(): number { return this.items.length - this.head; }
 
@@ -110,16 +112,14 @@ export class BoundedHistory<T> {
    * into an empty history rebuilds the same lists and the same future eviction order.
    */
   forEachEntry(visit: (key: number, item: T | null) => void): void {
-    const cursor = new Map<number, number>(); // key → index of its next live item
+    for (const list of this.lists.values()) list.cursor = 0;
     for (let i = 0; i < this.ringLength; i++) {
       const at = (this.ringHead + i) % this.totalMax;
       const key = this.ringKey[at]!;
       const seq = this.ringSeq[at]!;
       const list = this.lists.get(key);
-      const next = cursor.get(key) ?? 0;
-      if (list !== undefined && next < list.length && list.seqs[list.head + next] === seq) {
-        cursor.set(key, next + 1);
-        visit(key, list.at(next));
+      if (list !== undefined && list.cursor < list.length && list.seqs[list.head + list.cursor] === seq) {
+        visit(key, list.at(list.cursor++));
       } else {
         visit(key, null);
       }
