@@ -123,6 +123,11 @@ export interface Experiment {
 }
 
 /** Experiment names must be CLI-safe and unique; throws a one-line Error otherwise. */
+/** One line of an experiment's own verification (a violation listed when it fails). */
+export function check(name: string, ok: boolean, detail: string): CheckerResult {
+  return ok ? { name, ok, detail } : { name, ok, detail, violations: [{ message: detail }] };
+}
+
 export function validateExperiments(list: readonly Experiment[]): void {
   const seen = new Set<string>();
   for (const e of list) {

@@ -2,16 +2,13 @@
 // across a funding boundary, both under the default order flow.
 
 import type { Experiment } from '../experiment.ts';
+import { check } from '../experiment.ts';
 import type { CheckerResult } from '../../harness/result.ts';
 import { adminTotals, ledgerProblem } from '../signed-rest.ts';
 import { clientSkewFault } from './client-skew.ts';
 import { fundingJumpFault } from './funding-jump.ts';
 
 const STEADY = { p99Ms: 250, maxFailRatio: 0.001, recoverWithinS: 10 };
-
-function check(name: string, ok: boolean, detail: string): CheckerResult {
-  return ok ? { name, ok, detail } : { name, ok, detail, violations: [{ message: detail }] };
-}
 
 export const clockSkew: Experiment = {
   name: 'clock-skew',

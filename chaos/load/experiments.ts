@@ -2,7 +2,7 @@
 // duplicated client order ids, and a thundering herd of new connections at the spike's start.
 
 import type { Experiment } from '../experiment.ts';
-import type { CheckerResult } from '../../harness/result.ts';
+import { check } from '../experiment.ts';
 import { metricValue } from '../signed-rest.ts';
 import { sleepMs } from '../market/sleep.ts';
 import { cancelStormFault } from './cancel-storm.ts';
@@ -15,10 +15,6 @@ const LOAD = {
   quick: { kind: 'constant' as const, rate: 100, duration: '15s' },
   full: { kind: 'constant' as const, rate: 200, duration: '50s' },
 };
-
-function check(name: string, ok: boolean, detail: string): CheckerResult {
-  return ok ? { name, ok, detail } : { name, ok, detail, violations: [{ message: detail }] };
-}
 
 export const wsReconnectStorm: Experiment = {
   name: 'ws-reconnect-storm',

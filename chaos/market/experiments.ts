@@ -5,6 +5,7 @@
 // checker, conservation and the replay-hash check.
 
 import type { Experiment, ExperimentPlan, PlanInput, SetupContext } from '../experiment.ts';
+import { check } from '../experiment.ts';
 import { deriveSeed } from '../../harness/rng.ts';
 import type { CheckerResult } from '../../harness/result.ts';
 import { seededRng } from '../fault.ts';
@@ -23,10 +24,6 @@ const LOAD = {
   quick: { kind: 'constant' as const, rate: 100, duration: '18s' },
   full: { kind: 'constant' as const, rate: 200, duration: '60s' },
 };
-
-function check(name: string, ok: boolean, detail: string): CheckerResult {
-  return ok ? { name, ok, detail } : { name, ok, detail, violations: [{ message: detail }] };
-}
 
 async function ledgerCheck(ctx: SetupContext): Promise<CheckerResult> {
   const t = await adminTotals(ctx.serverUrl, ctx.adminToken);

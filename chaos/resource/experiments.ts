@@ -1,14 +1,10 @@
 // Resource experiments: a CPU hog sharing the engine thread's core, and memory pressure.
 
 import type { Experiment } from '../experiment.ts';
-import type { CheckerResult } from '../../harness/result.ts';
+import { check } from '../experiment.ts';
 import { processAlive } from './child.ts';
 import { cpuHogFault } from './cpu-hog.ts';
 import { memoryPressureFault } from './memory-pressure.ts';
-
-function check(name: string, ok: boolean, detail: string): CheckerResult {
-  return ok ? { name, ok, detail } : { name, ok, detail, violations: [{ message: detail }] };
-}
 
 export const cpuHog: Experiment = {
   name: 'cpu-hog',
