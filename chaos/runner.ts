@@ -184,11 +184,11 @@ export async function runExperiment(e: Experiment, o: RunExperimentOptions = {})
         invariants.push({
           name: 'acked-durable',
           ok: durable.lost.length === 0,
-          detail: `${durable.acked} acknowledged places: ${durable.inApi} visible through the API, ${durable.journalOnly} only in the journal (${journal.commands} commands in ${journal.segments} captured segments; closed before a restart, so GET allOrders no longer lists them), ${durable.lost.length} lost`,
+          detail: `${durable.acked} acknowledged places: ${durable.inApi} visible through the API, ${durable.journalOnly} only in the journal (${journal.commands} commands in ${journal.segments} captured segments; journal-only means the API no longer lists an order the journal has — beyond the history limits, or history lost at a restart), ${durable.lost.length} lost`,
           violations: durable.lost.slice(0, 200).map((l) => ({ message: `lost-order: ${l.clientOrderId} of account ${l.account} was acknowledged but is neither in the journal nor known to the server`, ops: l.ops })),
         });
         if (durable.journalOnly > 0) {
-          result.findings = [...(result.findings ?? []), { severity: 'warning', title: `${durable.journalOnly} acknowledged orders are durable but no longer listed by GET allOrders/order after a restart`, detail: 'The gateway rebuilds its terminal-order history only from events it saw since the process started (journal replay goes through engine.replay, which does not feed the projections); the orders and their fills are in the journal and the recovered state.' }];
+          result.findings = [...(result.findings ?? []), { severity: 'warning', title: `${durable.journalOnly} acknowledged orders are durable but no longer listed by GET allOrders/order after a restart`, detail: 'History survives restarts within the projection limits (recovery replays into it, snapshots carry it: engine/host/README.md), so this means an order fell out of the bounded history or its history was lost; the orders and their fills are in the journal and the recovered state.' }];
         }
         if (thePlan.verify !== undefined) invariants.push(...await thePlan.verify(setupCtx));
         if (e.skipReplayCheck !== true) {
