@@ -27,9 +27,22 @@ describe('calibration model', () => {
 
 describe('perpx calibrate (short)', () => {
   it('reports percentiles within 5% and the rate within 1% of the truth, with the stall visible only when corrected', async () => {
-    const report = await runCalibration({ durationS: 12, rateRps: 500, workers: 2, maxInFlightPerWorker: 16, stallAtS: 4, stallMs: 500, historyDir: null });
+    // The tolerances are a claim about a generator that kept its schedule. When the suite's other
+    // files starve it (2 cores; seen in CI: lag p99 20 ms, service p99 +24%), the generator marks
+    // its own run invalid — the designed answer — and a run that is both invalid and outside the
+    // tolerances is repeated, up to three runs in all. A valid run outside the tolerances fails
+    // at once; so does the third run if it is still outside them.
+    const attemptsMax = 3;
+    const within = (r: Awaited<ReturnType<typeof runCalibration>>): boolean =>
+      [...r.checks.corrected, ...r.checks.service].every((c) => c.relError <= 0.05) && r.rate.relError <= 0.01;
+    let report = await runCalibration({ durationS: 12, rateRps: 500, workers: 2, maxInFlightPerWorker: 16, stallAtS: 4, stallMs: 500, historyDir: null });
+    for (let attempt = 2; !report.generator.valid && !within(report) && attempt <= attemptsMax; attempt++) {
+      console.warn(`calibration run ${attempt - 1}: generator invalid (${report.generator.invalidReasons.join('; ')}) and outside the tolerances; running again`);
+      report = await runCalibration({ durationS: 12, rateRps: 500, workers: 2, maxInFlightPerWorker: 16, stallAtS: 4, stallMs: 500, historyDir: null });
+    }
     const text = formatCalibration(report);
     console.log(text);
+    if (!report.generator.valid) console.warn(`generator marked invalid on this run: ${report.generator.invalidReasons.join('; ')}`);
     for (const c of [...report.checks.corrected, ...report.checks.service]) {
       expect(c.relError, `p${c.percentile}: ${c.reportedMs} vs ${c.truthMs}`).toBeLessThanOrEqual(0.05);
     }
@@ -40,8 +53,5 @@ describe('perpx calibrate (short)', () => {
     expect(report.stall.correctedMaxMs).toBeGreaterThan(450);
     expect(report.stall.serviceP99Ms).toBeLessThan(125);
     expect(report.generator.capBlockedSends).toBeGreaterThan(100);
-    // Generator validity (schedule lag) depends on how busy the shared machine is while the
-    // suite runs; the tolerances above are what this test proves. `perpx calibrate` gates on it.
-    if (!report.generator.valid) console.warn(`generator marked invalid on this run: ${report.generator.invalidReasons.join('; ')}`);
-  });
+  }, 300_000);
 });
