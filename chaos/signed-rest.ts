@@ -77,6 +77,12 @@ export interface PremiumIndex {
   time: number;
 }
 
+/** A bid 3% under the mark (one decimal, BTCUSDT's tick): rests, never fills, within the price band. */
+export async function restingBidPrice(baseUrl: string, symbol: string): Promise<string> {
+  const mark = Number((await premiumIndex(baseUrl, symbol)).markPrice);
+  return (Math.round(mark * 0.97 * 10) / 10).toFixed(1);
+}
+
 export function premiumIndex(baseUrl: string, symbol: string): Promise<PremiumIndex> {
   return publicGet<PremiumIndex>(baseUrl, `/fapi/v1/premiumIndex?symbol=${symbol}`);
 }

@@ -6,7 +6,7 @@
 // (a 503 -1008 is counted, never a 5xx otherwise), and leave no open order behind.
 
 import type { Fault, FaultContext } from '../fault.ts';
-import { createTrader, errorCode, mapLimit, premiumIndex, signedCall, signedOk } from '../signed-rest.ts';
+import { createTrader, errorCode, mapLimit, restingBidPrice, signedCall, signedOk } from '../signed-rest.ts';
 import type { CallResult, Trader } from '../signed-rest.ts';
 
 export interface CancelStormOptions {
@@ -56,8 +56,7 @@ export function cancelStormFault(o: CancelStormOptions): CancelStormFault {
       trader ??= await createTrader(ctx.serverUrl, ctx.adminToken, '1000000');
       const t = trader;
       burst++;
-      const mark = Number((await premiumIndex(ctx.serverUrl, o.symbol)).markPrice);
-      const price = (Math.round(mark * 0.97 * 10) / 10).toFixed(1);
+      const price = await restingBidPrice(ctx.serverUrl, o.symbol);
       const placed = await mapLimit(Array.from({ length: o.orders }, (_, i) => i), 8, async (i) => {
         const cid = `chaos-cs${burst}-${i}`;
         const b = await signedOk(ctx.serverUrl, t, 'POST', '/fapi/v1/order', [

@@ -12,7 +12,7 @@
 // IOC/market orders need a fresh id per intent, which the README says.
 
 import type { Fault, FaultContext } from '../fault.ts';
-import { createTrader, errorCode, mapLimit, premiumIndex, signedCall, signedOk } from '../signed-rest.ts';
+import { createTrader, errorCode, mapLimit, restingBidPrice, signedCall, signedOk } from '../signed-rest.ts';
 import type { CallResult, Trader } from '../signed-rest.ts';
 import { signedQuery } from '../../harness/binance-flow.ts';
 
@@ -82,8 +82,7 @@ export function retryStormFault(o: RetryStormOptions): RetryStormFault {
       trader ??= await createTrader(ctx.serverUrl, ctx.adminToken, '1000000');
       const t = trader;
       burst++;
-      const mark = Number((await premiumIndex(ctx.serverUrl, o.symbol)).markPrice);
-      const price = (Math.round(mark * 0.97 * 10) / 10).toFixed(1);
+      const price = await restingBidPrice(ctx.serverUrl, o.symbol);
       const ids = Array.from({ length: o.orders }, (_, i) => `chaos-rs${burst}-${i}`);
       lastIds = ids;
       r.clientIds += ids.length;

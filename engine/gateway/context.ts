@@ -9,7 +9,7 @@ import type { Markets } from './markets.ts';
 import type { Params } from './params.ts';
 import type { Limiter } from './rate-limit.ts';
 import type { GatewayTelemetry } from '../telemetry/gateway-hooks.ts';
-import type { EngineStamps, TraceParent } from '../telemetry/stamps.ts';
+import { StampFields } from '../telemetry/stamps.ts';
 
 export type RouteKind = 'public' | 'signed' | 'apiKey' | 'admin' | 'health';
 
@@ -90,7 +90,7 @@ export interface GatewayState {
 
 const EMPTY_PARAMS: Params = new Map();
 
-export class Ctx {
+export class Ctx extends StampFields {
   readonly gw: GatewayState;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
@@ -109,15 +109,10 @@ export class Ctx {
   usedOrders1m = -1;
   retryAfterS = 0;
   closeConnection = false;
-  /** Telemetry stage stamps (nowMs(); 0 = not reached) and the trace decision; set by gw.telemetry. */
-  startMs = 0;
-  handlerMs = 0;
-  submitMs = 0;
-  replyMs = 0;
-  engineStamps: EngineStamps | null = null;
-  trace: TraceParent | null = null;
+  // Telemetry stage stamps and the trace decision (StampFields) are set by gw.telemetry.
 
   constructor(gw: GatewayState, req: IncomingMessage, res: ServerResponse, route: Route, ip: string, rawQuery: string) {
+    super();
     this.gw = gw;
     this.req = req;
     this.res = res;

@@ -49,4 +49,14 @@ export interface TraceParent {
   spanId: string;
 }
 
+/** The RequestStamps fields, all unreached: the base of the REST and WS API request contexts. */
+export class StampFields implements RequestStamps {
+  startMs = 0;
+  handlerMs = 0;
+  submitMs = 0;
+  replyMs = 0;
+  engineStamps: EngineStamps | null = null;
+  trace: TraceParent | null = null;
+}
+
 export const ROOT_TRACE: TraceParent = Object.freeze({ traceId: '', spanId: '' });

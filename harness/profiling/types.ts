@@ -1,22 +1,17 @@
 // What profiling adds to a RunResult (`result.profiling`, results.json) and the report's
 // "Profiling" section shows. Paths are relative to the run directory.
 
-import type { FlameNode, TopFunction } from './cpuprofile.ts';
+import type { FlameNode, ProfileSummary } from './cpuprofile.ts';
 import type { HeapGrowthRow } from './heapsnapshot.ts';
 
-export interface CpuThreadProfile {
+/** A thread's ProfileSummary (flame optional) plus where its files are. */
+export interface CpuThreadProfile extends Omit<ProfileSummary, 'flame'> {
   /** "main" (gateway), "engine-thread", … */
   thread: string;
   /** The .cpuprofile (Chrome DevTools → Performance → Load profile, or speedscope). */
   file: string;
   /** speedscope's offline page with this profile loaded, when it was copied next to it. */
   speedscope?: string;
-  samples: number;
-  windowMs: number;
-  busyMs: number;
-  idleMs: number;
-  gcMs: number;
-  top: TopFunction[];
   flame?: FlameNode;
 }
 

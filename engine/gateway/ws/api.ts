@@ -27,7 +27,7 @@ import { CLOSE_POLICY } from './conn.ts';
 import type { WsStats } from './limits.ts';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TelemetryCtx } from '../../telemetry/gateway-hooks.ts';
-import type { EngineStamps, TraceParent } from '../../telemetry/stamps.ts';
+import { StampFields } from '../../telemetry/stamps.ts';
 
 interface ApiMethod {
   weight: number;
@@ -75,16 +75,11 @@ export const API_METHODS: ReadonlyMap<string, ApiMethod> = new Map([
 const NO_HEADERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders;
 
 /** Per-request telemetry context of a WS API call (the REST Ctx's counterpart). */
-class WsApiCtx implements TelemetryCtx {
+class WsApiCtx extends StampFields implements TelemetryCtx {
   readonly route: { readonly method: string; readonly path: string };
   readonly req = { headers: NO_HEADERS };
-  startMs = 0;
-  handlerMs = 0;
-  submitMs = 0;
-  replyMs = 0;
-  engineStamps: EngineStamps | null = null;
-  trace: TraceParent | null = null;
   constructor(route: { readonly method: string; readonly path: string }) {
+    super();
     this.route = route;
   }
 }
