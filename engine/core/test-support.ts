@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import type { Command, PlaceOrder } from './commands.ts';
 import { btcusdt, defaultConfig } from './config.ts';
+import { Engine } from './engine.ts';
 import type { EngineConfig } from './config.ts';
 
 /** Two symbols, whole-dollar ticks, small pools: quick to build, easy to cross. */
@@ -136,3 +137,17 @@ const GARBAGE: Command[] = [
   { type: 'setIndexPrice', symbolId: 0, priceTicks: 0 },
   { type: 'nonsense' } as unknown as Command,
 ];
+
+/** Resolve intents into a concrete command log: the setup commands, then each intent against a
+ * scratch engine (intents read state, so they resolve in order). */
+export function commandLog(intents: readonly Intent[]): Command[] {
+  const scratch = new Engine(testConfig());
+  const log: Command[] = [];
+  for (const c of setupCommands()) { scratch.apply(c); log.push(c); }
+  for (const i of intents) {
+    const c = resolveIntent(i, scratch);
+    scratch.apply(c);
+    log.push(c);
+  }
+  return log;
+}

@@ -6,9 +6,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Command } from '../core/commands.ts';
-import { Engine } from '../core/engine.ts';
 import { runParams } from '../core/test-params.ts';
-import { intentArb, resolveIntent, setupCommands, testConfig } from '../core/test-support.ts';
+import { commandLog, intentArb, testConfig } from '../core/test-support.ts';
 import { decodeHostSnapshot } from './host-snapshot.ts';
 import type { HostQuery } from './host.ts';
 import { InProcessHost } from './in-process-host.ts';
@@ -21,17 +20,6 @@ const SMALL_LIMITS: ProjectionLimits = {
   publicTradesPerSymbolMax: 6, fundingPerSymbolMax: 3,
 };
 
-function commandLog(intents: readonly Parameters<typeof resolveIntent>[0][]): Command[] {
-  const scratch = new Engine(testConfig());
-  const log: Command[] = [];
-  for (const c of setupCommands()) { scratch.apply(c); log.push(c); }
-  for (const i of intents) {
-    const c = resolveIntent(i, scratch);
-    scratch.apply(c);
-    log.push(c);
-  }
-  return log;
-}
 
 /** Every history-backed answer of the host (plus ids looked up one by one). */
 function historyAnswers(host: InProcessHost): unknown[] {

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Command } from '../core/commands.ts';
 import { Engine } from '../core/engine.ts';
-import { intentArb, resolveIntent, setupCommands, testConfig } from '../core/test-support.ts';
+import { commandLog, intentArb, testConfig } from '../core/test-support.ts';
 import { Journal } from '../journal/journal.ts';
 import { seededRandom } from '../journal/random.ts';
 import { recover } from '../journal/recovery.ts';
@@ -19,18 +19,6 @@ import { binaryCommandCodec } from '../wire/command-codec.ts';
 const DIR = '/sim/engine-journal';
 const RUNS = process.env.PERPX_DEEP === '1' ? 300 : 40;
 
-/** Resolve intents into a concrete command log (intents read state, so use a scratch engine). */
-function commandLog(intents: readonly Parameters<typeof resolveIntent>[0][]): Command[] {
-  const scratch = new Engine(testConfig());
-  const log: Command[] = [];
-  for (const c of setupCommands()) { scratch.apply(c); log.push(c); }
-  for (const i of intents) {
-    const c = resolveIntent(i, scratch);
-    scratch.apply(c);
-    log.push(c);
-  }
-  return log;
-}
 
 /** State hash after each prefix of the log: hashes[n] = after n commands. */
 function prefixHashes(log: readonly Command[]): string[] {

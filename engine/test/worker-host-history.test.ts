@@ -13,8 +13,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Command } from '../core/commands.ts';
-import { Engine } from '../core/engine.ts';
-import { intentArb, resolveIntent, setupCommands, T0, testConfig } from '../core/test-support.ts';
+import { commandLog, intentArb, T0, testConfig } from '../core/test-support.ts';
 import type { ExchangeHost } from '../host/host.ts';
 import { WorkerHost } from '../host/worker-host.ts';
 
@@ -40,16 +39,8 @@ async function stop(h: WorkerHost): Promise<void> {
 }
 
 /** A fixed random workload (limit, market, stop, cancel, modify, index and time moves). */
-function commandLog(): Command[] {
-  const scratch = new Engine(testConfig());
-  const log: Command[] = [];
-  for (const c of setupCommands()) { scratch.apply(c); log.push(c); }
-  for (const i of fc.sample(intentArb, { numRuns: 400, seed: 11 })) {
-    const c = resolveIntent(i, scratch);
-    scratch.apply(c);
-    log.push(c);
-  }
-  return log;
+function fixedCommandLog(): Command[] {
+  return commandLog(fc.sample(intentArb, { numRuns: 400, seed: 11 }));
 }
 
 const ACCOUNTS = 6;
@@ -83,7 +74,7 @@ async function runWorkload(h: WorkerHost, log: readonly Command[]): Promise<void
 }
 
 describe('WorkerHost: order and trade history after a restart', () => {
-  const log = commandLog();
+  const log = fixedCommandLog();
 
   it('graceful close: the final snapshot carries the history', async () => {
     const dataDir = tempDir();
