@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { mulDivFloor, mulDivFloorSaturating, OverflowError } from './int.ts';
+import { floorDiv, floorMod, mulDivFloor, mulDivFloorSaturating, OverflowError } from './int.ts';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 const safe = fc.integer({ min: -MAX, max: MAX });
@@ -13,6 +13,23 @@ function bigFloorDiv(p: bigint, d: bigint): bigint {
   const q = p / d;
   return p % d !== 0n && (p < 0n) !== (d < 0n) ? q - 1n : q;
 }
+
+describe('floorDiv and floorMod', () => {
+  it('equal BigInt floor division and modulus over the whole safe range', () => {
+    fc.assert(fc.property(safe, fc.integer({ min: 1, max: MAX }), (a, d) => {
+      const q = bigFloorDiv(BigInt(a), BigInt(d));
+      expect(floorDiv(a, d) === Number(q)).toBe(true);
+      expect(floorMod(a, d) === Number(BigInt(a) - q * BigInt(d))).toBe(true);
+    }), { numRuns: 5_000 });
+  });
+
+  it('stay exact where q·d leaves the safe range (the CI counterexample: -9007199254740962 / 35)', () => {
+    expect(floorDiv(-9007199254740962, 35)).toBe(-257348550135457);
+    expect(floorMod(-9007199254740962, 35)).toBe(33);
+    expect(floorDiv(-MAX, 2)).toBe(-4503599627370496);
+    expect(floorDiv(MAX, 2)).toBe(4503599627370495);
+  });
+});
 
 describe('mulDivFloor', () => {
   it('equals floor(a·b/d) computed with BigInt, or throws OverflowError when that is unsafe', () => {
@@ -24,6 +41,10 @@ describe('mulDivFloor', () => {
         expect(mulDivFloor(a, b, d) === Number(exact)).toBe(true); // === : a zero may come back as -0
       }
     }), { numRuns: 2_000 });
+  });
+
+  it('the CI counterexample: -9007199254740962 × 18 / 35 (the split path used an inexact remainder)', () => {
+    expect(mulDivFloor(-9007199254740962, 18, 35)).toBe(-4632273902438210);
   });
 
   it('the ADL case that overflowed: 5,299,779 × 6,055,126,000 / 1', () => {

@@ -4,6 +4,7 @@
 // so the answer is the true floor/ceil even where the quotient rounds in IEEE-754.
 
 export const INT_MAX = Number.MAX_SAFE_INTEGER; // 2^53 - 1
+const TWO_POW_52 = 4_503_599_627_370_496;
 
 export class OverflowError extends Error {
   constructor(what: string) {
@@ -34,11 +35,26 @@ export function checkedMul(a: number, b: number): number {
 
 /** floor(a / d) for integers, d > 0. */
 export function floorDiv(a: number, d: number): number {
-  let q = Math.floor(a / d);
-  const r = a - q * d;
-  if (r < 0) q -= 1;
-  else if (r >= d) q += 1;
-  return q;
+  // The float quotient is off by at most one, so |q·d| ≤ |a| + d: while both are below 2^52,
+  // q·d and the remainder are exact and a cheap correction suffices (the common case).
+  if (a < TWO_POW_52 && a > -TWO_POW_52 && d < TWO_POW_52) {
+    let q = Math.floor(a / d);
+    const r = a - q * d;
+    if (r < 0) q -= 1;
+    else if (r >= d) q += 1;
+    return q;
+  }
+  // Near ±2^53 q·d itself may round; % is exact for any doubles, and a − r is a multiple of d
+  // no larger than |a|, so the division below is exact too.
+  const r = a % d;
+  const q = (a - r) / d;
+  return r < 0 ? q - 1 : q;
+}
+
+/** a mod d in [0, d) for integers, d > 0; exact over the whole safe range. */
+export function floorMod(a: number, d: number): number {
+  const r = a % d;
+  return r < 0 ? r + d : r;
 }
 
 /** ceil(a / d) for integers, d > 0. */
@@ -53,7 +69,7 @@ export function mulDivFloor(a: number, b: number, d: number): number {
   // a = qa·d + ra (0 ≤ ra < d) → a·b/d = qa·b + ra·b/d: exact while both products stay safe.
   const qa = floorDiv(a, d);
   const hi = qa * b;
-  const lo = (a - qa * d) * b;
+  const lo = floorMod(a, d) * b;
   if (Number.isSafeInteger(hi) && Number.isSafeInteger(lo)) {
     const r = hi + floorDiv(lo, d);
     if (Number.isSafeInteger(r)) return r;
