@@ -135,6 +135,8 @@ export class Engine implements StateMachine<Command>, BookListener {
   private readonly takerSlot: number;
   private readonly condBase: number;
   private condFree: number;
+  /** Conditional slots at or above this were never used (taken in order once condFree is empty). */
+  private condFresh: number;
   private readonly condById = new Map<number, number>();
 
   // Position holders per symbol (for funding and ADL) with O(1) add/remove.
@@ -184,8 +186,10 @@ export class Engine implements StateMachine<Command>, BookListener {
     this.takerSlot = base;
     this.condBase = base + 1;
     this.orders = new OrderTable(base + 1 + this.spec.maxConditionalOrders);
-    for (let i = 0; i < this.spec.maxConditionalOrders; i++) this.orders.accNext[this.condBase + i] = i + 1 < this.spec.maxConditionalOrders ? this.condBase + i + 1 : NIL;
-    this.condFree = this.spec.maxConditionalOrders > 0 ? this.condBase : NIL;
+    // Freed conditional slots form a stack through accNext; never-used ones are handed out in
+    // order after it (the sequence of a pre-threaded list, without touching every slot at startup).
+    this.condFree = NIL;
+    this.condFresh = this.condBase;
 
     this.wallet = new Float64Array(maxAcc);
     this.orderMargin = new Float64Array(maxAcc);
@@ -509,7 +513,7 @@ export class Engine implements StateMachine<Command>, BookListener {
     o.reserved[t] = reserve;
     o.timeMs[t] = this.nowMs;
     o.updateMs[t] = this.nowMs;
-    o.clientId[t] = clientId;
+    o.setClientId(t, clientId);
     this.orderMargin[a] = this.orderMargin[a]! + reserve;
     this.sink.order(o, t, EX_NEW, 0, 0);
     this.takeAndRest(sym, limit, c.reduceOnly);
@@ -587,7 +591,7 @@ export class Engine implements StateMachine<Command>, BookListener {
     this.accHead[a] = r;
     const p = a * this.nSymbols + o.symbol[r]!;
     this.openOrders[p] = this.openOrders[p]! + 1;
-    const cid = o.clientId[r]!;
+    const cid = o.getClientId(r);
     if (cid !== '') {
       let map = this.clientIds[a];
       if (map === undefined) {
@@ -611,7 +615,7 @@ export class Engine implements StateMachine<Command>, BookListener {
     o.accNext[r] = NIL;
     const p = a * this.nSymbols + o.symbol[r]!;
     this.openOrders[p] = this.openOrders[p]! - 1;
-    const cid = o.clientId[r]!;
+    const cid = o.getClientId(r);
     if (cid !== '') this.clientIds[a]!.delete(cid);
   }
 
@@ -806,12 +810,21 @@ export class Engine implements StateMachine<Command>, BookListener {
 
   // ---- conditional orders ------------------------------------------------------------
 
+  /** A free conditional slot (freed ones first, then never-used ones in order), or NIL when all are open. */
+  private takeConditionalSlot(): number {
+    const r = this.condFree;
+    if (r !== NIL) {
+      this.condFree = this.orders.accNext[r]!;
+      return r;
+    }
+    return this.condFresh < this.condBase + this.spec.maxConditionalOrders ? this.condFresh++ : NIL;
+  }
+
   private acceptConditional(c: PlaceOrder, a: number, sym: number, side: number, type: number, tif: number, stp: number,
     price: number, qty: number, workingMark: boolean, clientId: string): number {
-    const r = this.condFree;
+    const r = this.takeConditionalSlot();
     if (r === NIL) return this.fail(ERR.NEW_ORDER_REJECTED, `maxConditionalOrders ${this.spec.maxConditionalOrders} reached`);
     const o = this.orders;
-    this.condFree = o.accNext[r]!;
     o.id[r] = this.nextOrderId++;
     o.account[r] = a;
     o.symbol[r] = sym;
@@ -829,7 +842,7 @@ export class Engine implements StateMachine<Command>, BookListener {
     o.reserved[r] = 0; // Binance reserves nothing until a conditional order triggers.
     o.timeMs[r] = this.nowMs;
     o.updateMs[r] = this.nowMs;
-    o.clientId[r] = clientId;
+    o.setClientId(r, clientId);
     this.linkOpen(r);
     this.condById.set(o.id[r]!, r);
     this.indexConditional(r);
@@ -996,7 +1009,7 @@ export class Engine implements StateMachine<Command>, BookListener {
   /** Ids and client ids of an account's open orders in one symbol (ascending id). */
   openOrderIds(a: number, sym: number): { id: number; clientId: string }[] {
     if (this.badAccount(a) || this.badSymbol(sym)) return [];
-    return this.openOrderSlots(a, sym).map((r) => ({ id: this.orders.id[r]!, clientId: this.orders.clientId[r]! }));
+    return this.openOrderSlots(a, sym).map((r) => ({ id: this.orders.id[r]!, clientId: this.orders.getClientId(r) }));
   }
 
   private cancelAll(accountId: number, symbolId: number): number {
@@ -1483,7 +1496,7 @@ export class Engine implements StateMachine<Command>, BookListener {
       o.reserved[t] = 0;
       o.timeMs[t] = this.nowMs;
       o.updateMs[t] = this.nowMs;
-      o.clientId[t] = `autoclose-${o.id[t]}`;
+      o.setClientId(t, `autoclose-${o.id[t]}`);
       this.sink.order(o, t, EX_NEW, 0, 0);
       this.curSym = sym;
       this.curTakerKind = 1;
@@ -1673,7 +1686,7 @@ export class Engine implements StateMachine<Command>, BookListener {
     w.num(o.reserved[r]!);
     w.num(o.timeMs[r]!);
     w.num(o.updateMs[r]!);
-    w.str(o.clientId[r]!);
+    w.str(o.getClientId(r));
     w.num(bookQty);
   }
 
@@ -1746,9 +1759,8 @@ export class Engine implements StateMachine<Command>, BookListener {
     }
     const conds = rd.int();
     for (let i = 0; i < conds; i++) {
-      const r = this.condFree;
+      const r = this.takeConditionalSlot();
       if (r === NIL) throw new Error('snapshot has more conditional orders than maxConditionalOrders');
-      this.condFree = o.accNext[r]!;
       this.readOrder(rd, r);
       this.linkOpen(r);
       this.condById.set(o.id[r]!, r);
@@ -1780,7 +1792,7 @@ export class Engine implements StateMachine<Command>, BookListener {
     o.reserved[r] = rd.int();
     o.timeMs[r] = rd.int();
     o.updateMs[r] = rd.int();
-    o.clientId[r] = rd.str();
+    o.setClientId(r, rd.str());
     return rd.int();
   }
 
@@ -1833,6 +1845,8 @@ export class Engine implements StateMachine<Command>, BookListener {
       assert(r >= this.condBase, `conditional free list holds slot ${r}, below the conditional range`);
       assert(this.condById.get(o.id[r]!) !== r, `conditional slot ${r} is both free and open`);
     }
+    assert(this.condFresh >= this.condBase && this.condFresh <= this.condBase + this.spec.maxConditionalOrders, `conditional high-water slot ${this.condFresh} outside the conditional range`);
+    free += this.condBase + this.spec.maxConditionalOrders - this.condFresh;
     assert(free + this.condById.size === this.spec.maxConditionalOrders, `conditional slots: ${free} free + ${this.condById.size} open ≠ ${this.spec.maxConditionalOrders}`);
   }
 
@@ -1864,7 +1878,7 @@ export class Engine implements StateMachine<Command>, BookListener {
       const seen = new Set<string>();
       for (let r = this.accHead[a]!; r !== NIL; r = o.accNext[r]!) {
         reserved += o.reserved[r]!;
-        const cid = o.clientId[r]!;
+        const cid = o.getClientId(r);
         if (cid !== '') {
           assert(!seen.has(cid), `client order id ${cid} duplicated among open orders of account ${a}`);
           seen.add(cid);

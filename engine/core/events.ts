@@ -76,7 +76,7 @@ export class CollectingSink implements EngineSink {
       execType: EXEC_NAMES[execType]!,
       status: STATUS_NAMES[o.status[slot]!]!,
       orderId: o.id[slot]!,
-      clientOrderId: o.clientId[slot]!,
+      clientOrderId: o.getClientId(slot),
       accountId: o.account[slot]!,
       symbolId: o.symbol[slot]!,
       side: SIDE_NAMES[o.side[slot]!]!,

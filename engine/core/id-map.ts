@@ -4,7 +4,9 @@
 // (a Map re-allocates its table as it churns, which showed up as GC in the profile) and
 // 12 bytes per slot at a load factor ≤ 1/2.
 
-const EMPTY = -1;
+/** vals holds slot + 1, so a zeroed table is empty without being filled (no page faults at startup). */
+const EMPTY = 0;
+const ABSENT = -1;
 
 export class IdSlotMap {
   private readonly keys: Float64Array;
@@ -24,7 +26,7 @@ export class IdSlotMap {
     }
     this.capacity = maxEntries;
     this.keys = new Float64Array(size);
-    this.vals = new Int32Array(size).fill(EMPTY);
+    this.vals = new Int32Array(size);
     this.mask = size - 1;
     this.shift = 32 - bits;
   }
@@ -43,13 +45,13 @@ export class IdSlotMap {
     const mask = this.mask;
     for (let i = this.home(id); ; i = (i + 1) & mask) {
       const v = this.vals[i]!;
-      if (v === EMPTY) return EMPTY;
-      if (this.keys[i] === id) return v;
+      if (v === EMPTY) return ABSENT;
+      if (this.keys[i] === id) return v - 1;
     }
   }
 
   has(id: number): boolean {
-    return this.get(id) !== EMPTY;
+    return this.get(id) !== ABSENT;
   }
 
   /** Insert a new id (must be absent). Returns false when full. */
@@ -62,7 +64,7 @@ export class IdSlotMap {
       i = (i + 1) & mask;
     }
     this.keys[i] = id;
-    this.vals[i] = slot;
+    this.vals[i] = slot + 1;
     this.count++;
     return true;
   }
@@ -73,11 +75,11 @@ export class IdSlotMap {
     let i = this.home(id);
     for (;;) {
       const v = this.vals[i]!;
-      if (v === EMPTY) return EMPTY;
+      if (v === EMPTY) return ABSENT;
       if (this.keys[i] === id) break;
       i = (i + 1) & mask;
     }
-    const removed = this.vals[i]!;
+    const removed = this.vals[i]! - 1;
     // Backward-shift: pull later members of the probe run into the hole.
     let hole = i;
     let j = (i + 1) & mask;

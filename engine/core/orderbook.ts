@@ -86,6 +86,8 @@ export class OrderBook {
   private readonly ordPrev: Int32Array;
   private readonly ordLevel: Int32Array;
   private ordFree: number;
+  /** Slots at or above this were never used: taken in order once the free stack is empty. */
+  private ordFresh = 0;
   private readonly idToSlot: IdSlotMap;
   private readonly capCounted = new Map<number, number>(); // fillableQty scratch: owner → capped lots
 
@@ -96,6 +98,7 @@ export class OrderBook {
   private readonly lvCount: Int32Array;
   private readonly lvPrice: Int32Array;
   private lvFree: number;
+  private lvFresh = 0;
   private levelsInUse = 0;
 
   private readonly pages: (Int32Array | undefined)[];
@@ -125,16 +128,17 @@ export class OrderBook {
     this.ordNext = new Int32Array(maxOrders);
     this.ordPrev = new Int32Array(maxOrders);
     this.ordLevel = new Int32Array(maxOrders);
-    for (let i = 0; i < maxOrders; i++) this.ordNext[i] = i + 1 < maxOrders ? i + 1 : NIL;
-    this.ordFree = 0;
+    // Pools hand out freed slots first (a stack threaded through ordNext / lvHead), then never-
+    // used ones in order: the same sequence as a list pre-threaded 0 → 1 → …, without touching
+    // every page of the pools at startup.
+    this.ordFree = NIL;
 
     this.lvHead = new Int32Array(maxLevels);
     this.lvTail = new Int32Array(maxLevels);
     this.lvQty = new Float64Array(maxLevels);
     this.lvCount = new Int32Array(maxLevels);
     this.lvPrice = new Int32Array(maxLevels);
-    for (let i = 0; i < maxLevels; i++) this.lvHead[i] = i + 1 < maxLevels ? i + 1 : NIL;
-    this.lvFree = 0;
+    this.lvFree = NIL;
 
     this.pages = new Array((maxPriceTicks >>> PAGE_BITS) + 1).fill(undefined);
     this.bidBits = new HierBitset(maxPriceTicks + 1);
@@ -366,15 +370,20 @@ export class OrderBook {
     if (!(priceTicks >= 1 && priceTicks <= this.limits.maxPriceTicks)) throw new Error(`price ${priceTicks} outside 1..${this.limits.maxPriceTicks}`);
     if (!(qtyLots > 0)) throw new Error(`resting quantity must be positive: ${qtyLots}`);
     if (this.wouldCross(side, priceTicks)) throw new Error(`resting order ${orderId} at ${priceTicks} would cross the book`);
-    const slot = this.ordFree;
+    const fromStack = this.ordFree !== NIL;
+    const slot = fromStack ? this.ordFree : this.ordFresh < this.limits.maxOrders ? this.ordFresh : NIL;
     if (slot === NIL) return NIL;
     let level = this.levelAt(priceTicks);
-    if (level === NIL && this.lvFree === NIL) return NIL;
+    if (level === NIL && this.lvFree === NIL && this.lvFresh >= this.limits.maxLevels) return NIL;
     // Throws on a duplicate id before anything changes; the pools above guarantee room.
     this.idToSlot.insert(orderId, slot);
     if (level === NIL) {
-      level = this.lvFree;
-      this.lvFree = this.lvHead[level]!;
+      if (this.lvFree !== NIL) {
+        level = this.lvFree;
+        this.lvFree = this.lvHead[level]!;
+      } else {
+        level = this.lvFresh++;
+      }
       this.lvHead[level] = NIL;
       this.lvTail[level] = NIL;
       this.lvQty[level] = 0;
@@ -390,7 +399,8 @@ export class OrderBook {
         if (this.bestAskTicks === NIL || priceTicks < this.bestAskTicks) this.bestAskTicks = priceTicks;
       }
     }
-    this.ordFree = this.ordNext[slot]!;
+    if (fromStack) this.ordFree = this.ordNext[slot]!;
+    else this.ordFresh++;
     this.ordId[slot] = orderId;
     this.ordOwner[slot] = owner;
     this.ordPrice[slot] = priceTicks;

@@ -22,6 +22,9 @@ export const F_WORKING_MARK = 2;
 export const F_CONDITIONAL = 4; // waiting for its trigger
 export const F_LIQUIDATION = 8;
 
+const CLIENT_ID_PAGE_BITS = 14;
+const CLIENT_ID_PAGE_MASK = (1 << CLIENT_ID_PAGE_BITS) - 1;
+
 export class OrderTable {
   readonly capacity: number;
   readonly id: Float64Array;
@@ -41,7 +44,9 @@ export class OrderTable {
   readonly reserved: Float64Array;
   readonly timeMs: Float64Array;
   readonly updateMs: Float64Array;
-  readonly clientId: string[];
+  /** Client order ids in pages of 2^CLIENT_ID_PAGE_BITS, created on first write: a flat array of
+   *  ~2M strings would cost ~60 ms of page faults at startup and be scanned by every major GC. */
+  private readonly clientIdPages: (string[] | undefined)[];
   /** Per-account intrusive list of open orders (resting and conditional). */
   readonly accNext: Int32Array;
   readonly accPrev: Int32Array;
@@ -65,9 +70,26 @@ export class OrderTable {
     this.reserved = new Float64Array(capacity);
     this.timeMs = new Float64Array(capacity);
     this.updateMs = new Float64Array(capacity);
-    this.clientId = new Array<string>(capacity).fill('');
-    this.accNext = new Int32Array(capacity).fill(-1);
-    this.accPrev = new Int32Array(capacity).fill(-1);
+    this.clientIdPages = new Array<string[] | undefined>((capacity >>> CLIENT_ID_PAGE_BITS) + 1).fill(undefined);
+    // Not pre-filled with NIL: linkOpen writes both links before anything reads them, and an
+    // untouched typed array costs no page faults (startup allocates ~2M slots by default).
+    this.accNext = new Int32Array(capacity);
+    this.accPrev = new Int32Array(capacity);
+  }
+
+  getClientId(slot: number): string {
+    const page = this.clientIdPages[slot >>> CLIENT_ID_PAGE_BITS];
+    return page === undefined ? '' : page[slot & CLIENT_ID_PAGE_MASK]!;
+  }
+
+  setClientId(slot: number, clientId: string): void {
+    const pageIndex = slot >>> CLIENT_ID_PAGE_BITS;
+    let page = this.clientIdPages[pageIndex];
+    if (page === undefined) {
+      page = new Array<string>(1 << CLIENT_ID_PAGE_BITS).fill('');
+      this.clientIdPages[pageIndex] = page;
+    }
+    page[slot & CLIENT_ID_PAGE_MASK] = clientId;
   }
 
   copy(from: number, to: number): void {
@@ -88,6 +110,6 @@ export class OrderTable {
     this.reserved[to] = this.reserved[from]!;
     this.timeMs[to] = this.timeMs[from]!;
     this.updateMs[to] = this.updateMs[from]!;
-    this.clientId[to] = this.clientId[from]!;
+    this.setClientId(to, this.getClientId(from));
   }
 }

@@ -15,7 +15,6 @@
 import { parseArgs } from 'node:util';
 import { randomKey } from './auth.ts';
 import { loadServeConfig } from './serve-config.ts';
-import { startGateway } from './server.ts';
 import type { GatewayHandle } from './server.ts';
 import { InProcessHost, CLOCK_TICK_MS_DEFAULT } from '../host/in-process-host.ts';
 import { WorkerHost } from '../host/worker-host.ts';
@@ -71,11 +70,16 @@ async function main(): Promise<void> {
   let host: ExchangeHost;
   let durability: string;
   let chaos: GatewayChaos | undefined;
-  if (values['in-process']) {
+  // The engine thread starts first and recovers while this thread loads the gateway's modules
+  // (HTTP, WebSocket, telemetry): on 2 cores the two overlap instead of adding up.
+  const workerHostP = values['in-process'] ? null : WorkerHost.start({ config: cfg.engine, dataDir, policy, pendingMax: cfg.queueMax, clockTickMs: cfg.clockTickMs ?? CLOCK_TICK_MS_DEFAULT, snapshotEveryMs: 60_000, projections: cfg.projections, chaos: values.chaos });
+  workerHostP?.catch(() => {}); // handled by the await below; not an unhandled rejection meanwhile
+  const { startGateway } = await import('./server.ts');
+  if (workerHostP === null) {
     host = new InProcessHost(cfg.engine, { queueMax: cfg.queueMax, batchMax: cfg.batchMax, clock: { now: Date.now, tickMs: cfg.clockTickMs }, projections: cfg.projections });
     durability = 'WARNING: --in-process: no journal, nothing is durable; every restart starts empty';
   } else {
-    const wh = await WorkerHost.start({ config: cfg.engine, dataDir, policy, pendingMax: cfg.queueMax, clockTickMs: cfg.clockTickMs ?? CLOCK_TICK_MS_DEFAULT, snapshotEveryMs: 60_000, projections: cfg.projections, chaos: values.chaos });
+    const wh = await workerHostP;
     if (values.chaos) chaos = { disk: (op, plan) => wh.chaosDisk(op, plan) };
     if (wh.recoveryLine !== '') console.log(wh.recoveryLine);
     console.log(`recovered to seq ${wh.recoveredSeq}, state hash ${wh.recoveredStateHash}`);

@@ -16,7 +16,7 @@ export function orderViewAt(engine: Engine, r: number): OrderView {
   const o = engine.orders;
   const flags = o.flags[r]!;
   return {
-    orderId: o.id[r]!, clientOrderId: o.clientId[r]!, accountId: o.account[r]!, symbolId: o.symbol[r]!,
+    orderId: o.id[r]!, clientOrderId: o.getClientId(r), accountId: o.account[r]!, symbolId: o.symbol[r]!,
     side: SIDE_NAMES[o.side[r]!]!, orderType: ORDER_TYPE_NAMES[o.type[r]!]!, tif: TIF_NAMES[o.tif[r]!]!,
     status: STATUS_NAMES[o.status[r]!]!, priceTicks: o.price[r]!, triggerPriceTicks: o.trigger[r]!,
     origQtyLots: o.origQty[r]!, executedQtyLots: o.execQty[r]!, cumQuoteUnits: o.cumQuote[r]!,
@@ -56,7 +56,7 @@ export function findOrder(engine: Engine, proj: Projections, q: QueryMap['order'
   const o = engine.orders;
   for (const r of engine.openOrderSlots(q.accountId, q.symbolId)) {
     if (isConditionalSlot(engine, r)) continue;
-    if (byId ? o.id[r] === q.orderId : o.clientId[r] === q.clientOrderId) return orderViewAt(engine, r);
+    if (byId ? o.id[r] === q.orderId : o.getClientId(r) === q.clientOrderId) return orderViewAt(engine, r);
   }
   if (byId) {
     const h = proj.ordersById.get(q.orderId);
