@@ -66,9 +66,13 @@ export class Pacer {
   private readonly thread: Worker;
   private readonly ctl: Int32Array;
   private readonly start0: Float64Array;
+  /** Listened for from the start: the thread exits on its own once every schedule is exhausted,
+   *  usually before stop() is called, and a listener added after that would wait forever. */
+  private readonly exited: Promise<unknown>;
 
   private constructor(thread: Worker, shared: PacerShared) {
     this.thread = thread;
+    this.exited = once(thread, 'exit').catch(() => undefined); // an 'error' event still ends in 'exit'
     this.ctl = new Int32Array(shared.ctl);
     this.start0 = new Float64Array(shared.startMs);
   }
@@ -96,8 +100,7 @@ export class Pacer {
   async stop(): Promise<void> {
     Atomics.store(this.ctl, CTL_STOP, 1);
     this.poke();
-    const exited = once(this.thread, 'exit');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())]);
+    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 2000).unref())]);
     await this.thread.terminate();
   }
 }
