@@ -7,8 +7,8 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EXPERIMENTS, findExperiment } from './experiments.ts';
 import type { Experiment } from './experiment.ts';
-import { runExperiment, CHAOS_SEED_DEFAULT } from './runner.ts';
-import type { ExperimentOutcome } from './runner.ts';
+import { runExperiment, CHAOS_SEED_DEFAULT, formatPhases } from './runner.ts';
+import type { ExperimentOutcome, PhaseTimes } from './runner.ts';
 import { DEFAULT_RUNS_DIR, linkLatest } from '../harness/run-dir.ts';
 import type { Progress } from '../harness/load.ts';
 
@@ -122,6 +122,12 @@ function markdownSummary(outcomes: readonly ExperimentOutcome[], quick: boolean,
   return `${lines.join('\n')}\n`;
 }
 
+export function sumPhases(all: readonly PhaseTimes[]): PhaseTimes {
+  const t: PhaseTimes = { serverStart: 0, setup: 0, load: 0, checks: 0, replay: 0, finish: 0 };
+  for (const p of all) for (const k of Object.keys(t) as (keyof PhaseTimes)[]) t[k] += p[k];
+  return t;
+}
+
 export async function cmdChaos(args: string[]): Promise<number> {
   let p: Parsed;
   try {
@@ -183,6 +189,7 @@ export async function cmdChaos(args: string[]): Promise<number> {
     writeFileSync(join(dir, 'summary.md'), markdownSummary(outcomes, p.quick, p.seed) + errors.map((e) => `\nERROR ${e}\n`).join(''));
     await linkLatest(resolve(p.runsDir), dir).catch(() => {});
     out.push(`combined summary: ${join(dir, 'summary.md')} (${((Date.now() - t0) / 1000).toFixed(0)} s in all)`);
+    out.push(`where the time went: ${formatPhases(sumPhases(outcomes.map((o) => o.phasesS)))}`);
   }
   const ok = errors.length === 0 && outcomes.length === list.length && outcomes.every((o) => o.invariantsOk);
   out.push(ok ? 'PASS: every invariant held' : 'FAIL: an invariant failed or an experiment could not run');

@@ -69,6 +69,22 @@ export interface ExperimentOutcome {
   valid: boolean;
   /** Engine account id of each load account index (what the journal records). */
   accountIds: number[];
+  /** Wall time of each phase in seconds (where an experiment's time goes; `chaos all` sums them). */
+  phasesS: PhaseTimes;
+}
+
+export interface PhaseTimes {
+  serverStart: number;
+  /** Funding, the experiment's setup, load-generator start and warm-up. */
+  setup: number;
+  /** From the first scheduled send until the last response. */
+  load: number;
+  /** History check, acknowledged-durable check and the experiment's own checks. */
+  checks: number;
+  /** Kill, fresh-process recovery and offline replay of the journal. */
+  replay: number;
+  /** Report files, server stop. */
+  finish: number;
 }
 
 export const CHAOS_SEED_DEFAULT = 1;
@@ -108,8 +124,10 @@ export async function runExperiment(e: Experiment, o: RunExperimentOptions = {})
   });
   o.onServer?.(server);
   const serverStartS = (Date.now() - startedMs) / 1000;
+  const marks = { loadStart: 0, loadEnd: 0, replayStart: 0, replayEnd: 0 };
   let schedule: RunningSchedule | null = null;
   let plan: ExperimentPlan | null = null;
+  let outcome: ExperimentOutcome | null = null;
   const capture: JournalCapture = startJournalCapture(join(dir, 'server-data'), join(dir, 'journal-capture'));
   try {
     const profile = experimentProfile(e, quick, seed, options, serverStartS);
@@ -145,9 +163,11 @@ export async function runExperiment(e: Experiment, o: RunExperimentOptions = {})
       ...(o.signal === undefined ? {} : { signal: o.signal }),
       ...(o.onProgress === undefined ? {} : { onProgress: o.onProgress }),
       onStart: (startMs) => {
+        marks.loadStart = startMs; // nowMs(): epoch milliseconds, like Date.now()
         schedule = startSchedule({ planned: thePlan.faults, seed, server, serverUrl: server.url, adminToken: server.adminToken, log, ...(thePlan.settleS === undefined ? {} : { settleS: thePlan.settleS }) }, startMs);
       },
       decorate: async (result) => {
+        marks.loadEnd = Date.now();
         const sched = schedule!;
         await sched.finish();
         const ops = result.historyFile === null ? [] : await readHistory(result.historyFile);
@@ -193,8 +213,10 @@ export async function runExperiment(e: Experiment, o: RunExperimentOptions = {})
         if (thePlan.verify !== undefined) invariants.push(...await thePlan.verify(setupCtx));
         if (e.skipReplayCheck !== true) {
           log('perpx chaos: replay check (running state hash vs a fresh process recovering the journal)');
+          marks.replayStart = Date.now();
           replay = await replayHashCheck(server, { captureDir: capture.dir, configFile: join(dir, 'server-data-config.json'), logFile: join(dir, 'server.log'), stopCapture: () => capture.stop() });
           invariants.push({ name: 'replay-hash', ok: replay.ok, detail: replay.detail });
+          marks.replayEnd = Date.now();
         }
         const faultErrors = sched.records.filter((x) => x.error !== null).map((x) => `${x.fault}#${x.index}: ${x.error}`);
         if (faultErrors.length > 0) invariants.push({ name: 'fault-actions', ok: false, detail: `${faultErrors.length} fault actions failed: ${faultErrors.slice(0, 5).join('; ')}` });
@@ -211,7 +233,9 @@ export async function runExperiment(e: Experiment, o: RunExperimentOptions = {})
     const sched = schedule as RunningSchedule | null;
     const records = sched?.records ?? [];
     const faultErrors = records.filter((x) => x.error !== null).map((x) => `${x.fault}#${x.index}: ${x.error}`);
-    return {
+    const s = (fromMs: number, toMs: number): number => Math.max(0, Math.round(toMs - fromMs) / 1000);
+    const checksEnd = marks.replayStart > 0 ? marks.replayStart : Date.now();
+    outcome = {
       experiment: e.name, fault: e.fault, seed, dir: out.dir, result: out.result,
       impact: impact ?? analyzeImpact(out.result, [], [], e.steadyState),
       faultsInjected: records.filter((x) => x.injectS !== null).length, faultErrors,
@@ -219,14 +243,30 @@ export async function runExperiment(e: Experiment, o: RunExperimentOptions = {})
       invariantsOk: invariants.length > 0 && invariants.every((c) => c.ok),
       valid: out.result.valid,
       accountIds: accounts.map((a) => a.accountId),
+      phasesS: {
+        serverStart: serverStartS, setup: s(startedMs + serverStartS * 1000, marks.loadStart), load: s(marks.loadStart, marks.loadEnd),
+        checks: s(marks.loadEnd, checksEnd), replay: s(marks.replayStart, marks.replayEnd), finish: 0,
+      },
     };
+    return outcome;
   } finally {
     capture.stop();
     await (schedule as RunningSchedule | null)?.finish().catch(() => {});
     await (plan as ExperimentPlan | null)?.teardown?.().catch((err: unknown) => log(`chaos: teardown failed: ${(err as Error).message}`));
     const code = await server.stop();
     log(`perpx chaos: server stopped (exit ${String(code)}) after ${server.starts} starts`);
+    if (outcome !== null) {
+      const ph = (outcome as ExperimentOutcome).phasesS;
+      ph.finish = Math.max(0, Math.round(Date.now() - (marks.replayEnd > 0 ? marks.replayEnd : startedMs + (ph.serverStart + ph.setup + ph.load + ph.checks) * 1000)) / 1000);
+      log(`perpx chaos ${e.name}: ${formatPhases(ph)}`);
+    }
   }
+}
+
+/** "server start 0.9 s, setup 2.1 s, load 14.6 s, checks 0.4 s, replay 1.0 s, finish 0.6 s (19.6 s)" */
+export function formatPhases(p: PhaseTimes): string {
+  const total = p.serverStart + p.setup + p.load + p.checks + p.replay + p.finish;
+  return `server start ${p.serverStart.toFixed(1)} s, setup ${p.setup.toFixed(1)} s, load ${p.load.toFixed(1)} s, checks ${p.checks.toFixed(1)} s, replay ${p.replay.toFixed(1)} s, finish ${p.finish.toFixed(1)} s (${total.toFixed(1)} s)`;
 }
 
 function violationSummary(vs: readonly { kind: string }[]): string {
