@@ -55,6 +55,22 @@ export function offlineReplay(captureDir: string, configFile: string, seqs: Read
   return out;
 }
 
+/** The seq of the last whole command record in a captured journal (headers and CRCs only, no replay). */
+export function lastCommandSeq(captureDir: string): number {
+  let last = 0;
+  const names = readdirSync(captureDir).filter((n) => parseSegmentFileName(n) !== null);
+  for (const name of names) {
+    const bytes = new Uint8Array(readFileSync(join(captureDir, name)));
+    for (let off = 0; off < bytes.length;) {
+      const len = checkRecordAt(bytes, off, bytes.length, RECORD_BYTES_MAX_DEFAULT);
+      if (len < 0) break;
+      if (recordKind(bytes, off) === RECORD_KIND_COMMAND) last = Math.max(last, recordSeq(bytes, off));
+      off += RECORD_HEADER_BYTES + len;
+    }
+  }
+  return last;
+}
+
 /** Every "recovered to seq N, state hash H" line of a server log, in start order. */
 export function recoveryLines(logText: string): { seq: number; hash: string }[] {
   const out: { seq: number; hash: string }[] = [];

@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { adminGet } from '../harness/embedded-server.ts';
 import type { EmbeddedServer } from '../harness/embedded-server.ts';
-import { offlineReplay } from './offline-replay.ts';
+import { lastCommandSeq, offlineReplay } from './offline-replay.ts';
 
 /** How far before the recovered seq the running hash is looked for (clock ticks between the read and the kill). */
 const RUNNING_WINDOW_SEQS = 500;
@@ -60,11 +60,18 @@ export async function replayHashCheck(server: EmbeddedServer, o: { captureDir: s
   const running = await adminGet<{ stateHash: string }>(server.url, server.adminToken, 'stateHash');
   await server.kill();
   o.stopCapture(); // the final copy: everything the killed process wrote
-  await server.restart();
+  // The fresh process recovers while this one replays the captured journal offline (they
+  // overlap on 2 cores). The replay keeps hashes at every earlier start's seq and over the last
+  // RUNNING_WINDOW_SEQS commands of the capture, where the fresh process's seq must fall.
+  const earlierStarts = recoveriesInLog(readFileSync(o.logFile, 'utf8'));
+  const restarted = server.restart();
+  restarted.catch(() => {}); // awaited below, after the replay
+  const lastSeq = lastCommandSeq(o.captureDir);
+  const replay = offlineReplay(o.captureDir, o.configFile, new Set(earlierStarts.map((s) => s.seq)), { fromSeq: Math.max(0, lastSeq - RUNNING_WINDOW_SEQS), toSeq: lastSeq });
+  await restarted;
   const rec = parseRecoveryLine(server.startLines);
   if (rec === null) throw new Error(`replay check: the restarted server printed no recovery line (${server.startLines.join(' | ')})`);
   const starts = recoveriesInLog(readFileSync(o.logFile, 'utf8'));
-  const replay = offlineReplay(o.captureDir, o.configFile, new Set(starts.map((s) => s.seq)), { fromSeq: Math.max(0, rec.seq - RUNNING_WINDOW_SEQS), toSeq: rec.seq });
   let runningSeq: number | null = null;
   for (const [seq, hash] of replay.hashes) if (hash === running.stateHash && seq >= rec.seq - RUNNING_WINDOW_SEQS && (runningSeq === null || seq > runningSeq)) runningSeq = seq;
   const equal = starts.filter((s) => replay.hashes.get(s.seq) === s.hash).length;
