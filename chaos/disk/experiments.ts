@@ -12,14 +12,14 @@ export const diskFsyncSlow: Experiment = {
   fault: 'Every journal fsync takes 100-150 ms longer for 5 s (quick) / 3 × 8-10 s',
   proves: 'Acknowledgements wait for the fsync that covers them (latency rises by the fsync time, group commit batches grow), yet nothing acknowledged is lost and p99 returns under the SLO once the disk is fast again.',
   load: {
-    quick: { kind: 'constant', rate: 150, duration: '16s' },
+    quick: { kind: 'constant', rate: 150, duration: '13s' },
     full: { kind: 'constant', rate: 300, duration: '60s' },
   },
   steadyState: { p99Ms: 250, maxFailRatio: 0.001, recoverWithinS: 10 },
   server: CHAOS_SERVER,
   plan(input: PlanInput) {
     const faults = input.quick
-      ? [{ atS: 5, forS: 5, fault: diskFsyncSlowFault() }]
+      ? [{ atS: 4, forS: 5, fault: diskFsyncSlowFault() }]
       : spacedSchedule(input.seed, 3, 5, input.durationS - 8, 8, 10, () => diskFsyncSlowFault());
     return { faults };
   },
@@ -31,7 +31,8 @@ function failStopExperiment(name: string, fault: string, make: () => ReturnType<
     fault,
     proves: 'The journal fail-stops on the first failed write/fsync: from then on every order is answered 503/-1001 (never a false acknowledgement), acknowledged orders are never lost, and after the fault is cleared a restart recovers the journal to the state a fresh replay gives (equal state hash).',
     load: {
-      quick: { kind: 'constant', rate: 150, duration: '25s' },
+      // Quick: the fault at 5 s, cleared and restarted at 9 s, then 10 s to see recovery.
+      quick: { kind: 'constant', rate: 150, duration: '19s' },
       full: { kind: 'constant', rate: 300, duration: '75s' },
     },
     steadyState: { p99Ms: 250, maxFailRatio: 0.001, recoverWithinS: 20 },
@@ -53,7 +54,7 @@ export const diskTornWrite: Experiment = {
   fault: 'The server dies (SIGKILL from inside) in the middle of a journal write that persisted only a random prefix of its batch; restarted 2-3 s later (once quick / 3 times)',
   proves: 'A record torn by a crash is never acknowledged and is cut off at recovery (the journal names the file and offset); every acknowledged order survives and the recovered state equals a fresh replay (equal state hash).',
   load: {
-    quick: { kind: 'constant', rate: 150, duration: '25s' },
+    quick: { kind: 'constant', rate: 150, duration: '19s' },
     full: { kind: 'constant', rate: 300, duration: '75s' },
   },
   steadyState: { p99Ms: 250, maxFailRatio: 0.001, recoverWithinS: 20 },

@@ -41,7 +41,8 @@ function netExperiment(spec: NetExperimentSpec): Experiment {
     fault: spec.fault,
     proves: spec.proves,
     load: {
-      quick: { kind: 'constant', rate: 150, duration: '16s' },
+      // Quick: 4 s of steady state, the toxic for its hold, then ≥ 4 s to see recovery.
+      quick: { kind: 'constant', rate: 150, duration: `${8 + holdQuickS}s` },
       full: { kind: 'constant', rate: 300, duration: '60s' },
     },
     steadyState: { p99Ms: spec.p99Ms ?? 250, maxFailRatio: 0.001, recoverWithinS: 10 },
@@ -49,7 +50,7 @@ function netExperiment(spec: NetExperimentSpec): Experiment {
     plan(input: PlanInput): ExperimentPlan {
       const ref: ProxyRef = { proxy: null };
       const faults = input.quick
-        ? [{ atS: 5, forS: holdQuickS, fault: spec.make(ref) }]
+        ? [{ atS: 4, forS: holdQuickS, fault: spec.make(ref) }]
         : spacedSchedule(input.seed, 3, 5, input.durationS - 8, holdFullS, holdFullS + 2, () => spec.make(ref));
       return {
         faults,
