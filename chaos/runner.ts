@@ -124,7 +124,7 @@ export async function runExperiment(e: Experiment, o: RunExperimentOptions = {})
   });
   o.onServer?.(server);
   const serverStartS = (Date.now() - startedMs) / 1000;
-  const marks = { loadStart: 0, loadEnd: 0, replayStart: 0, replayEnd: 0 };
+  const marks = { loadStart: 0, loadEnd: 0, checksEnd: 0, replayEnd: 0 };
   let schedule: RunningSchedule | null = null;
   let plan: ExperimentPlan | null = null;
   let outcome: ExperimentOutcome | null = null;
@@ -211,9 +211,9 @@ export async function runExperiment(e: Experiment, o: RunExperimentOptions = {})
           result.findings = [...(result.findings ?? []), { severity: 'warning', title: `${durable.journalOnly} acknowledged orders are durable but no longer listed by GET allOrders/order after a restart`, detail: 'History survives restarts within the projection limits (recovery replays into it, snapshots carry it: engine/host/README.md), so this means an order fell out of the bounded history or its history was lost; the orders and their fills are in the journal and the recovered state.' }];
         }
         if (thePlan.verify !== undefined) invariants.push(...await thePlan.verify(setupCtx));
+        marks.checksEnd = Date.now();
         if (e.skipReplayCheck !== true) {
           log('perpx chaos: replay check (running state hash vs a fresh process recovering the journal)');
-          marks.replayStart = Date.now();
           replay = await replayHashCheck(server, { captureDir: capture.dir, configFile: join(dir, 'server-data-config.json'), logFile: join(dir, 'server.log'), stopCapture: () => capture.stop() });
           invariants.push({ name: 'replay-hash', ok: replay.ok, detail: replay.detail });
           marks.replayEnd = Date.now();
@@ -234,7 +234,6 @@ export async function runExperiment(e: Experiment, o: RunExperimentOptions = {})
     const records = sched?.records ?? [];
     const faultErrors = records.filter((x) => x.error !== null).map((x) => `${x.fault}#${x.index}: ${x.error}`);
     const s = (fromMs: number, toMs: number): number => Math.max(0, Math.round(toMs - fromMs) / 1000);
-    const checksEnd = marks.replayStart > 0 ? marks.replayStart : Date.now();
     outcome = {
       experiment: e.name, fault: e.fault, seed, dir: out.dir, result: out.result,
       impact: impact ?? analyzeImpact(out.result, [], [], e.steadyState),
@@ -245,7 +244,7 @@ export async function runExperiment(e: Experiment, o: RunExperimentOptions = {})
       accountIds: accounts.map((a) => a.accountId),
       phasesS: {
         serverStart: serverStartS, setup: s(startedMs + serverStartS * 1000, marks.loadStart), load: s(marks.loadStart, marks.loadEnd),
-        checks: s(marks.loadEnd, checksEnd), replay: s(marks.replayStart, marks.replayEnd), finish: 0,
+        checks: s(marks.loadEnd, marks.checksEnd), replay: marks.replayEnd === 0 ? 0 : s(marks.checksEnd, marks.replayEnd), finish: 0,
       },
     };
     return outcome;
@@ -257,7 +256,7 @@ export async function runExperiment(e: Experiment, o: RunExperimentOptions = {})
     log(`perpx chaos: server stopped (exit ${String(code)}) after ${server.starts} starts`);
     if (outcome !== null) {
       const ph = (outcome as ExperimentOutcome).phasesS;
-      ph.finish = Math.max(0, Math.round(Date.now() - (marks.replayEnd > 0 ? marks.replayEnd : startedMs + (ph.serverStart + ph.setup + ph.load + ph.checks) * 1000)) / 1000);
+      ph.finish = Math.max(0, Math.round(Date.now() - (marks.replayEnd > 0 ? marks.replayEnd : marks.checksEnd)) / 1000);
       log(`perpx chaos ${e.name}: ${formatPhases(ph)}`);
     }
   }
