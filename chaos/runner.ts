@@ -118,7 +118,7 @@ export async function runExperiment(e: Experiment, o: RunExperimentOptions = {})
   const startedMs = Date.now();
   const server = await startEmbeddedServer({
     dataDir: join(dir, 'server-data'), logFile: join(dir, 'server.log'), fsync, log,
-    config: { ...(e.server?.config ?? {}), host: { projections: { historyOrdersPerAccountMax: HISTORY_ORDERS_PER_ACCOUNT, historyOrdersTotalMax: 5_000_000, historyTradesPerAccountMax: 10_000 } } },
+    config: { ...(e.server?.config ?? {}), host: { projections: { historyOrdersPerAccountMax: HISTORY_ORDERS_PER_ACCOUNT, historyOrdersTotalMax: 5_000_000, historyTradesPerAccountMax: 10_000, historyTradesTotalMax: 5_000_000 } } },
     ...(e.server?.extraArgs === undefined ? {} : { extraArgs: e.server.extraArgs }),
     ...(e.server?.env === undefined ? {} : { env: e.server.env }),
   });

@@ -138,7 +138,7 @@ export async function runCampaign(opts: CampaignOptions = {}): Promise<CampaignR
     const embedded = await startEmbeddedServer({
       dataDir: join(dir, 'server-data'), logFile: join(dir, 'server.log'), fsync, log,
       ...(opts.serverNodeArgs === undefined ? {} : { nodeArgs: opts.serverNodeArgs }), ...(opts.serverEnv === undefined ? {} : { env: opts.serverEnv }),
-      config: { host: { projections: { historyOrdersPerAccountMax: HISTORY_ORDERS_PER_ACCOUNT, historyOrdersTotalMax: 5_000_000, historyTradesPerAccountMax: 10_000 } } },
+      config: { host: { projections: { historyOrdersPerAccountMax: HISTORY_ORDERS_PER_ACCOUNT, historyOrdersTotalMax: 5_000_000, historyTradesPerAccountMax: 10_000, historyTradesTotalMax: 5_000_000 } } },
     });
     server = { url: embedded.url, adminToken: embedded.adminToken, embedded, stop: () => embedded.stop() };
   } else {

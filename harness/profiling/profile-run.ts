@@ -59,7 +59,7 @@ export interface ProfileRunResult {
   ok: boolean;
 }
 
-const CAMPAIGN_CONFIG = { host: { projections: { historyOrdersPerAccountMax: HISTORY_ORDERS_PER_ACCOUNT, historyOrdersTotalMax: 5_000_000, historyTradesPerAccountMax: 10_000 } } };
+const CAMPAIGN_CONFIG = { host: { projections: { historyOrdersPerAccountMax: HISTORY_ORDERS_PER_ACCOUNT, historyOrdersTotalMax: 5_000_000, historyTradesPerAccountMax: 10_000, historyTradesTotalMax: 5_000_000 } } };
 
 /** [from, to) seconds of the stages named "spike…" (the whole run when there are none). */
 export function spikeWindowS(r: RunResult): { fromS: number; toS: number; label: string } {
