@@ -43,6 +43,11 @@ interface DashboardSpec {
 }
 
 const q = (expr: string, legend: string) => ({ expr, legend });
+/** Mean (sum ÷ count) and p99 of a histogram metric, over the dashboard's rate interval. */
+const meanAndP99 = (metric: string) => [
+  q(`sum(rate(${metric}_sum{${SEL}}[${RI}])) / sum(rate(${metric}_count{${SEL}}[${RI}]))`, 'mean'),
+  q(`histogram_quantile(0.99, sum by (le) (rate(${metric}_bucket{${SEL}}[${RI}])))`, 'p99'),
+];
 
 export const DASHBOARDS: DashboardSpec[] = [
   {
@@ -107,10 +112,7 @@ export const DASHBOARDS: DashboardSpec[] = [
           { title: 'Commands applied per second', description: 'Commands the engine thread applied (orders, cancels, clock ticks, admin).', unit: 'ops',
             targets: [q(`sum(rate(perpx_engine_batch_size_sum{${SEL}}[${RI}]))`, 'commands/s')] },
           { title: 'Engine batch size', description: 'Commands the engine thread takes off the ring per drain: mean and p99. Larger batches under load amortize the hand-off.', unit: 'short',
-            targets: [
-              q(`sum(rate(perpx_engine_batch_size_sum{${SEL}}[${RI}])) / sum(rate(perpx_engine_batch_size_count{${SEL}}[${RI}]))`, 'mean'),
-              q(`histogram_quantile(0.99, sum by (le) (rate(perpx_engine_batch_size_bucket{${SEL}}[${RI}])))`, 'p99'),
-            ] },
+            targets: meanAndP99('perpx_engine_batch_size') },
           { title: 'Liquidations per second', description: 'Liquidation events applied (one per liquidated position). A burst is a cascade.', unit: 'ops',
             targets: [q(`sum(rate(perpx_liquidations_total{${SEL}}[${RI}]))`, 'liquidations/s')] },
         ],
@@ -124,10 +126,7 @@ export const DASHBOARDS: DashboardSpec[] = [
               q(`histogram_quantile(0.99, sum by (le) (rate(perpx_journal_fsync_duration_seconds_bucket{${SEL}}[${RI}])))`, 'p99'),
             ] },
           { title: 'Journal group commit size', description: 'Commands made durable per fsync: mean and p99. Grows with load (that is how the journal keeps up).', unit: 'short',
-            targets: [
-              q(`sum(rate(perpx_journal_batch_size_sum{${SEL}}[${RI}])) / sum(rate(perpx_journal_batch_size_count{${SEL}}[${RI}]))`, 'mean'),
-              q(`histogram_quantile(0.99, sum by (le) (rate(perpx_journal_batch_size_bucket{${SEL}}[${RI}])))`, 'p99'),
-            ] },
+            targets: meanAndP99('perpx_journal_batch_size') },
           { title: 'fsyncs per second', description: 'Group commits per second (the device tops out near 1,650 flushes/s on the build machine).', unit: 'ops',
             targets: [q(`sum(rate(perpx_journal_fsync_duration_seconds_count{${SEL}}[${RI}]))`, 'fsyncs/s')] },
           { title: 'Journal write rate', description: 'Bytes appended to the journal per second (made durable by the fsyncs).', unit: 'Bps',
